@@ -1,0 +1,76 @@
+// ganleaks: measure how much a generative model leaks about its training data.
+//   ganleaks run <config>     train victims, attack them, write results/<experiment>/ (resumes)
+//   ganleaks plan <config>    print the job graph without running it
+//   ganleaks report <config>  rebuild report.md / report.csv from an existing results.h5
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "dist/comm.h"
+#include "runner/experiment.h"
+
+namespace {
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ganleaks;
+  const auto command_line = joined_command_line(argc, argv);
+  dist::Environment mpi(argc, argv);
+  const auto world = dist::Comm::world();
+
+  CLI::App app{"ganleaks: membership inference against generative models on MPI ranks"};
+  app.require_subcommand(1);
+  std::string config_path;
+  bool fresh = false;
+  auto* run = app.add_subcommand("run", "Train the victims of a sweep, attack them and write the leak table");
+  run->add_option("config", config_path, "Experiment config (TOML)")->required();
+  run->add_flag("--fresh", fresh, "Start over in a new results folder instead of resuming");
+  auto* plan = app.add_subcommand("plan", "Print the expanded job list without running it");
+  plan->add_option("config", config_path, "Experiment config (TOML)")->required();
+  auto* report = app.add_subcommand("report", "Rebuild report.md and report.csv from results.h5");
+  report->add_option("config", config_path, "Experiment config (TOML)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = world.is_root() ? app.exit(e) : e.get_exit_code();
+    return code == 0 ? 0 : kExitUserError;
+  }
+
+  try {
+    const auto config = load_config(config_path);
+    if (plan->parsed()) {
+      if (world.is_root()) std::cout << runner::describe_plan(config);
+    } else if (report->parsed()) {
+      if (world.is_root()) std::cout << runner::write_report(config, runner::layout_for(config));
+    } else {
+      const auto layout = runner::run_experiment(config, {.fresh = fresh, .command_line = command_line}, world);
+      if (world.is_root()) {
+        const auto table = runner::assemble_results(config, layout);
+        std::cout << "\nMembership-inference AUC, " << config.experiment.name << " (" << layout.root.string()
+                  << "):\n\n"
+                  << table << "\nFull report: " << layout.report_md().string() << "\n";
+      }
+    }
+  } catch (const UserError& e) {
+    // Input errors are found alike on every rank (or agreed on through rank 0), so no rank is left waiting.
+    if (world.is_root()) std::fprintf(stderr, "ganleaks: error: %s\n", e.what());
+    return kExitUserError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ganleaks: rank %d: internal error: %s\n", world.rank(), e.what());
+    if (world.size() > 1) dist::Environment::abort(1);
+    return 1;
+  }
+  return 0;
+}

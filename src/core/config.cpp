@@ -1,0 +1,376 @@
+#include "core/config.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+#include "core/errors.h"
+
+namespace ganleaks {
+namespace {
+
+// ---- What each key accepts (data, so messages and README come from the same lists) ----
+
+struct IntRange {
+  std::int64_t lo, hi;
+};
+struct FloatRange {
+  double lo, hi;
+  bool lo_open, hi_open;
+};
+struct TextRule {
+  std::string_view expected;
+  bool (*ok)(std::string_view);
+};
+
+constexpr TextRule kNonEmpty{"a non-empty string", [](std::string_view s) { return !s.empty(); }};
+constexpr std::string_view kNameChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+constexpr TextRule kName{"1 to 64 characters from [A-Za-z0-9_.-]", [](std::string_view s) {
+                           return !s.empty() && s.size() <= 64 && s.find_first_not_of(kNameChars) == s.npos;
+                         }};
+
+constexpr std::array<std::string_view, 1> kDatasets{"fashion-mnist"};
+constexpr std::array<std::string_view, 3> kPools{"train", "test", "all"};
+constexpr std::array<std::int64_t, 2> kImageSizes{28, 32};
+constexpr std::array<std::string_view, 1> kMemberSelections{"random"};
+constexpr std::array<std::string_view, 1> kModels{"dcgan"};
+constexpr std::array<std::string_view, 2> kAttackSettings{"fbb", "dis"};
+
+constexpr FloatRange kLearningRate{0.0, 1.0, true, false};  // (0, 1]
+constexpr FloatRange kAdamBeta{0.0, 1.0, false, true};      // [0, 1)
+
+// The single list of sections and keys. F is Reader (validates into c) or Writer (prints c).
+template <class F>
+void describe(F& f, Config& c) {
+  f.section("experiment");
+  f.text("name", c.experiment.name, kName);
+  f.text("results_dir", c.experiment.results_dir, kNonEmpty);
+  f.int_list("seeds", c.experiment.seeds, {0, std::int64_t{1} << 53});
+  f.integer("threads_per_rank", c.experiment.threads_per_rank, {1, 256});
+
+  f.section("data");
+  f.choice("dataset", c.data.dataset, kDatasets);
+  f.text("path", c.data.path, kNonEmpty);
+  f.choice("pool", c.data.pool, kPools);
+  f.choice("image_size", c.data.image_size, kImageSizes);
+  f.integer("reference_size", c.data.reference_size, {1, 1'000'000});
+  f.choice("member_selection", c.data.member_selection, kMemberSelections);
+
+  f.section("sweep");
+  f.int_list("train_sizes", c.sweep.train_sizes, {1, 10'000'000});
+
+  f.section("model");
+  f.choice("name", c.model.name, kModels);
+  f.integer("z_dim", c.model.z_dim, {1, 4096});
+  f.integer("width", c.model.width, {4, 1024});
+
+  f.section("train");
+  f.integer("iterations", c.train.iterations, {1, 1'000'000'000});
+  f.integer("batch_size", c.train.batch_size, {1, 65536});
+  f.real("lr_g", c.train.lr_g, kLearningRate);
+  f.real("lr_d", c.train.lr_d, kLearningRate);
+  f.real("beta1", c.train.beta1, kAdamBeta);
+  f.real("beta2", c.train.beta2, kAdamBeta);
+  f.integer("checkpoint_every", c.train.checkpoint_every, {1, 1'000'000'000});
+
+  f.section("attack");
+  f.choice_list("settings", c.attack.settings, kAttackSettings);
+  f.bool_list("calibrated", c.attack.calibrated);
+  f.integer("max_queries", c.attack.max_queries, {1, 10'000'000});
+  f.integer("fbb_samples", c.attack.fbb_samples, {1, 100'000'000});
+  f.integer("block_size", c.attack.block_size, {1, 65536});
+}
+
+// ---- Formatting values as TOML (used by both messages and to_toml) ----
+
+// TOML escapes for control characters and, inside quotes, for '"' and '\'.
+std::string escaped(std::string_view s, bool in_quotes) {
+  std::string out;
+  for (const char ch : s) {
+    if (const auto u = static_cast<unsigned char>(ch); u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\u{:04X}", u);
+    } else {
+      if (in_quotes && (ch == '"' || ch == '\\')) out += '\\';
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string quote(std::string_view s) { return fmt::format("\"{}\"", escaped(s, true)); }
+
+// Messages are one line: control characters (from quoted keys or parser text) become escapes.
+std::string one_line(std::string_view s) { return escaped(s, false); }
+
+template <class T>
+std::string show(const T& v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    std::string s = fmt::format("{}", v);  // shortest representation that round-trips
+    if (s.find_first_not_of("-0123456789") == std::string::npos) s += ".0";  // keep it a TOML float
+    return s;
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    return fmt::format("{}", v);  // integers; bools print as true/false
+  } else {
+    return quote(v);
+  }
+}
+
+template <class T>
+std::string show(const std::vector<T>& values) {
+  std::vector<std::string> parts;
+  for (const auto& v : values) parts.push_back(show<T>(v));
+  return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+std::string_view type_name(const toml::node& n) {
+  constexpr std::array<std::string_view, 10> kNames{"none",  "table",   "array", "string", "integer",
+                                                    "float", "boolean", "date",  "time",   "date-time"};
+  return kNames.at(static_cast<std::size_t>(n.type()));
+}
+
+// A scalar node as the user wrote it, for messages.
+std::string written(const toml::node& n) {
+  if (const auto* text = n.as_string()) return quote(text->get());
+  std::ostringstream out;
+  n.visit([&](const auto& v) {
+    if constexpr (toml::is_value<decltype(v)>) out << v;
+  });
+  return out.str();
+}
+
+// ---- Reader: validates the TOML document table by table ----
+
+class Reader {
+ public:
+  Reader(const toml::table& root, std::string_view source) : root_(root), source_(source) {}
+
+  // Closes the previous section (reporting its unknown keys) and opens `name`.
+  void section(std::string_view name) {
+    close_section();
+    sections_.push_back(name);
+    name_ = name;
+    const toml::node* n = root_.get(name);
+    table_ = n ? n->as_table() : nullptr;
+    if (n && !table_) fail("{} has wrong type ({}); expected a table [{}]", name, type_name(*n), name);
+  }
+
+  // Reports unknown keys of the last section and unknown sections.
+  void finish() {
+    close_section();
+    for (const auto& [key, node] : root_) {
+      if (std::ranges::find(sections_, key.str()) != sections_.end()) continue;
+      const auto what = node.is_table() ? fmt::format("section [{}]", key.str())
+                                        : fmt::format("top-level key '{}'", key.str());
+      fail("unknown {}; valid sections: {}", what, fmt::join(sections_, ", "));
+    }
+  }
+
+  template <class T>
+  void integer(std::string_view key, T& field, IntRange r) {
+    if (const toml::node* n = lookup(key)) field = static_cast<T>(int_in(*n, label(key), r));
+  }
+
+  void real(std::string_view key, double& field, FloatRange r) {
+    const toml::node* n = lookup(key);
+    if (!n) return;
+    const std::string k = label(key);
+    const std::string expected =
+        fmt::format("a float in {}{}, {}{}", r.lo_open ? '(' : '[', r.lo, r.hi, r.hi_open ? ')' : ']');
+    const double v = typed<double>(*n, k, expected);
+    const bool ok = (r.lo_open ? v > r.lo : v >= r.lo) && (r.hi_open ? v < r.hi : v <= r.hi);  // NaN fails
+    if (!ok) fail("{} = {} is out of range; expected {}", k, show(v), expected);
+    field = v;
+  }
+
+  void text(std::string_view key, std::string& field, TextRule rule) {
+    const toml::node* n = lookup(key);
+    if (!n) return;
+    const std::string k = label(key);
+    std::string v = typed<std::string>(*n, k, rule.expected);
+    if (!rule.ok(v)) fail("{} = {} is not allowed; expected {}", k, show(v), rule.expected);
+    field = std::move(v);
+  }
+
+  template <class T, class A, std::size_t N>
+  void choice(std::string_view key, T& field, const std::array<A, N>& allowed) {
+    if (const toml::node* n = lookup(key)) field = T(one_of(*n, label(key), allowed));
+  }
+
+  template <class T>
+  void int_list(std::string_view key, std::vector<T>& field, IntRange r) {
+    list(key, field, "integers",
+         [&](const toml::node& n, const std::string& k) { return static_cast<T>(int_in(n, k, r)); });
+  }
+
+  template <std::size_t N>
+  void choice_list(std::string_view key, std::vector<std::string>& field,
+                   const std::array<std::string_view, N>& allowed) {
+    list(key, field, "strings",
+         [&](const toml::node& n, const std::string& k) { return std::string(one_of(n, k, allowed)); });
+  }
+
+  void bool_list(std::string_view key, std::vector<bool>& field) {
+    list(key, field, "booleans",
+         [&](const toml::node& n, const std::string& k) { return typed<bool>(n, k, "a boolean"); });
+  }
+
+ private:
+  template <class... Args>
+  [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) const {
+    throw ConfigError(
+        one_line(fmt::format("{}: {}", source_, fmt::format(format, std::forward<Args>(args)...))));
+  }
+
+  std::string label(std::string_view key) const { return fmt::format("{}.{}", name_, key); }
+
+  // Registers `key` as valid in the open section; returns its node, or nullptr if absent.
+  const toml::node* lookup(std::string_view key) {
+    keys_.push_back(key);
+    return table_ ? table_->get(key) : nullptr;
+  }
+
+  void close_section() {
+    if (table_) {
+      for (const auto& [key, node] : *table_) {
+        if (std::ranges::find(keys_, key.str()) == keys_.end()) {
+          fail("unknown key '{}.{}'; valid keys in [{}]: {}", name_, key.str(), name_,
+               fmt::join(keys_, ", "));
+        }
+      }
+    }
+    table_ = nullptr;
+    keys_.clear();
+  }
+
+  // The node's value as T, or a type error. Floats accept TOML integers; integers reject floats.
+  template <class T>
+  T typed(const toml::node& n, const std::string& k, std::string_view expected) const {
+    if constexpr (std::is_same_v<T, double>) {
+      if (const auto* i = n.as_integer()) return static_cast<double>(i->get());
+    }
+    if (const auto* v = n.as<T>()) return v->get();
+    if (n.is_value()) fail("{} = {} has wrong type ({}); expected {}", k, written(n), type_name(n), expected);
+    fail("{} has wrong type ({}); expected {}", k, type_name(n), expected);
+  }
+
+  std::int64_t int_in(const toml::node& n, const std::string& k, IntRange r) const {
+    const std::string expected = fmt::format("an integer in [{}, {}]", r.lo, r.hi);
+    const auto v = typed<std::int64_t>(n, k, expected);
+    if (v < r.lo || v > r.hi) fail("{} = {} is out of range; expected {}", k, v, expected);
+    return v;
+  }
+
+  template <class A, std::size_t N>
+  A one_of(const toml::node& n, const std::string& k, const std::array<A, N>& allowed) const {
+    constexpr bool kText = std::is_same_v<A, std::string_view>;
+    const auto expected =
+        fmt::format("{}one of: {}", kText ? "a string, " : "an integer, ", fmt::join(allowed, ", "));
+    const auto v = typed<std::conditional_t<kText, std::string, std::int64_t>>(n, k, expected);
+    const auto it = std::ranges::find(allowed, v);
+    if (it == allowed.end())
+      fail("{} = {} is not allowed; expected one of: {}", k, show(v), fmt::join(allowed, ", "));
+    return *it;
+  }
+
+  // A non-empty array of unique elements, each read by `element(node, "section.key[i]")`.
+  template <class T, class Element>
+  void list(std::string_view key, std::vector<T>& field, std::string_view what, Element element) {
+    const toml::node* n = lookup(key);
+    if (!n) return;
+    const std::string k = label(key);
+    const toml::array* array = n->as_array();
+    if (!array) fail("{} has wrong type ({}); expected an array of {}", k, type_name(*n), what);
+    if (array->empty()) fail("{} = [] is empty; expected a non-empty array of {}", k, what);
+    std::vector<T> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const T v = element(*array->get(i), fmt::format("{}[{}]", k, i));
+      if (std::ranges::find(out, v) != out.end())
+        fail("{} contains {} twice; expected unique values", k, show(v));
+      out.push_back(v);
+    }
+    field = std::move(out);
+  }
+
+  const toml::table& root_;
+  std::string_view source_;
+  std::vector<std::string_view> sections_;  // sections seen so far, in order
+  std::string_view name_;                   // open section
+  const toml::table* table_ = nullptr;      // open section's table, nullptr if absent
+  std::vector<std::string_view> keys_;      // keys of the open section seen so far
+};
+
+// ---- Writer: prints every key of a Config as TOML, in describe() order ----
+
+class Writer {
+ public:
+  explicit Writer(std::string header) : out_(std::move(header)) {}
+  void section(std::string_view name) { out_ += fmt::format("\n[{}]\n", name); }
+  // clang-format off
+  template <class T> void integer(std::string_view key, const T& v, IntRange) { line(key, v); }
+  void real(std::string_view key, double v, FloatRange) { line(key, v); }
+  void text(std::string_view key, const std::string& v, TextRule) { line(key, v); }
+  template <class T, class A, std::size_t N>
+  void choice(std::string_view key, const T& v, const std::array<A, N>&) { line(key, v); }
+  template <class T> void int_list(std::string_view key, const std::vector<T>& v, IntRange) { line(key, v); }
+  template <class A, std::size_t N>
+  void choice_list(std::string_view key, const std::vector<std::string>& v, const std::array<A, N>&) { line(key, v); }
+  void bool_list(std::string_view key, const std::vector<bool>& v) { line(key, v); }
+  // clang-format on
+  std::string str() && { return std::move(out_); }
+
+ private:
+  template <class T>
+  void line(std::string_view key, const T& v) {
+    out_ += fmt::format("{} = {}\n", key, show(v));
+  }
+  std::string out_;
+};
+
+}  // namespace
+
+Config parse_config(std::string_view toml_text, std::string_view source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(one_line(fmt::format("{}:{}:{}: TOML syntax error: {}", source_name,
+                                           e.source().begin.line, e.source().begin.column, e.description())));
+  }
+  Config c;
+  c.source = std::string(source_name);
+  Reader reader(root, source_name);
+  describe(reader, c);
+  reader.finish();
+  std::ranges::sort(c.sweep.train_sizes);
+  return c;
+}
+
+Config load_config(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  if (std::error_code ec; std::filesystem::is_directory(file, ec))
+    throw ConfigError(fmt::format("{}: is a directory; expected a TOML config file", name));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open config file: {}", name, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read config file: {}", name, std::strerror(errno)));
+  return parse_config(text.str(), name);
+}
+
+std::string to_toml(const Config& c) {
+  Config copy = c;  // describe() takes a mutable Config; the Writer only reads it
+  Writer writer(fmt::format("# ganleaks config, fully resolved from {}\n", one_line(c.source)));
+  describe(writer, copy);
+  return std::move(writer).str();
+}
+
+}  // namespace ganleaks

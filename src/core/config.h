@@ -1,0 +1,84 @@
+#pragma once
+// Experiment configuration: one TOML file drives `ganleaks run|plan|report <config>`.
+//
+// Every key is optional; the defaults below are what an empty file means. Unknown sections/keys,
+// wrong types and out-of-range values throw ConfigError with a one-line message naming the source,
+// the dotted key, the offending value and what is allowed. Keys and bounds are documented in
+// configs/README.md; to add a key, add the field here and one line in describe() in config.cpp.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ganleaks {
+
+struct ExperimentConfig {
+  std::string name = "experiment";  // folder under results_dir; [A-Za-z0-9_.-]{1,64}
+  std::string results_dir = "results";
+  std::vector<std::uint64_t> seeds{0};  // one sweep per seed; unique, in [0, 2^53]
+  int threads_per_rank = 1;             // LibTorch intra-op threads per MPI rank
+  bool operator==(const ExperimentConfig&) const = default;
+};
+
+struct DataConfig {
+  std::string dataset = "fashion-mnist";
+  std::string path = "/usr/share/datasets/fashion-mnist";
+  std::string pool = "train";          // "train", "test" or "all"
+  int image_size = 32;                 // 28, or 32 (28x28 padded by 2 pixels a side)
+  std::int64_t reference_size = 1000;  // records for the reference model G_r
+  std::string member_selection = "random";
+  bool operator==(const DataConfig&) const = default;
+};
+
+struct SweepConfig {
+  std::vector<std::int64_t> train_sizes{64, 256, 1024};  // unique, sorted ascending
+  bool operator==(const SweepConfig&) const = default;
+};
+
+struct ModelConfig {
+  std::string name = "dcgan";
+  int z_dim = 100;
+  int width = 32;  // base channel count
+  bool operator==(const ModelConfig&) const = default;
+};
+
+struct TrainConfig {
+  std::int64_t iterations = 2000;  // generator steps
+  int batch_size = 64;
+  double lr_g = 2e-4, lr_d = 2e-4, beta1 = 0.5, beta2 = 0.999;
+  std::int64_t checkpoint_every = 500;
+  bool operator==(const TrainConfig&) const = default;
+};
+
+struct AttackConfig {
+  std::vector<std::string> settings{"fbb", "dis"};  // unique, from {"fbb", "dis"}
+  std::vector<bool> calibrated{false, true};        // unique
+  std::int64_t max_queries = 500;
+  std::int64_t fbb_samples = 20000;
+  int block_size = 256;  // queries per block, the unit of sharding over ranks
+  bool operator==(const AttackConfig&) const = default;
+};
+
+struct Config {
+  ExperimentConfig experiment;
+  DataConfig data;
+  SweepConfig sweep;
+  ModelConfig model;
+  TrainConfig train;
+  AttackConfig attack;
+  std::string source;  // file path or name the config came from
+  bool operator==(const Config&) const = default;
+};
+
+// Parses and validates TOML text; source_name starts every error message and becomes Config::source.
+Config parse_config(std::string_view toml_text, std::string_view source_name);
+
+// Reads and parses a file; a missing or unreadable file is a ConfigError naming it.
+Config load_config(const std::filesystem::path& file);
+
+// The fully resolved config (every key, defaults filled in); parse_config of it gives an equal Config
+// when given c.source as the source name.
+std::string to_toml(const Config& c);
+
+}  // namespace ganleaks

@@ -1,0 +1,64 @@
+#include "data/splits.h"
+
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include "core/errors.h"
+#include "core/seeding.h"
+
+namespace ganleaks::data {
+
+SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed) {
+  const auto [pool, reference, holdout, max_train] = sizes;
+  const std::string parts = "reference " + std::to_string(reference) + " (data.reference_size) + hold-out " +
+                            std::to_string(holdout) + " (attack.max_queries) + largest training set " +
+                            std::to_string(max_train) + " (max of sweep.train_sizes)";
+  if (pool < 0 || reference < 0 || holdout < 0 || max_train < 0) {
+    throw ConfigError("split sizes must not be negative: pool " + std::to_string(pool) + ", " + parts);
+  }
+  // Compared by subtraction so that absurdly large sizes cannot overflow the sum.
+  if (reference > pool || holdout > pool - reference || max_train > pool - reference - holdout) {
+    throw ConfigError("the dataset pool has " + std::to_string(pool) + " records, fewer than " + parts +
+                      "; shrink those settings or use a larger data pool");
+  }
+  std::vector<std::int64_t> perm(static_cast<std::size_t>(pool));
+  std::iota(perm.begin(), perm.end(), std::int64_t{0});
+  Rng(derive_seed(seed, "splits")).shuffle(std::span(perm));
+
+  const auto cut = [&](std::int64_t begin, std::int64_t count) {
+    return std::vector<std::int64_t>(perm.begin() + begin, perm.begin() + begin + count);
+  };
+  return {cut(0, reference), cut(reference, holdout), cut(reference + holdout, max_train)};
+}
+
+std::vector<std::int64_t> training_set(const SeedSplits& s, std::int64_t n) {
+  if (n < 0 || n > static_cast<std::int64_t>(s.train_pool.size())) {
+    throw std::invalid_argument("training_set: n = " + std::to_string(n) + " outside [0, " +
+                                std::to_string(s.train_pool.size()) + "]");
+  }
+  return {s.train_pool.begin(), s.train_pool.begin() + n};
+}
+
+QuerySet make_query_set(const SeedSplits& s, std::int64_t n, std::int64_t m, std::uint64_t seed) {
+  std::vector<std::int64_t> train = training_set(s, n);
+  if (m < 0 || m > n || m > static_cast<std::int64_t>(s.holdout.size())) {
+    throw std::invalid_argument("make_query_set: m = " + std::to_string(m) + " outside [0, min(n = " +
+                                std::to_string(n) + ", hold-out " + std::to_string(s.holdout.size()) + ")]");
+  }
+  // Partial Fisher-Yates from the front: draw i is uniform over the records not drawn yet.
+  Rng rng(derive_seed(seed, "query-members", static_cast<std::uint64_t>(n)));
+  const auto count = static_cast<std::size_t>(m);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::swap(train[i], train[i + rng.uniform(train.size() - i)]);
+  }
+  QuerySet q;
+  q.sample_index.assign(train.begin(), train.begin() + m);
+  q.sample_index.insert(q.sample_index.end(), s.holdout.begin(), s.holdout.begin() + m);
+  q.is_member.assign(count, 1);
+  q.is_member.resize(2 * count, 0);
+  return q;
+}
+
+}  // namespace ganleaks::data

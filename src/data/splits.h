@@ -1,0 +1,43 @@
+#pragma once
+// Disjoint record sets drawn from a dataset pool (SPEC): the victim's training set of size n, a
+// non-member hold-out, the attacker's reference set, and the query set of m members (from the
+// training set) plus m non-members (from the hold-out). All randomness comes from
+// core/seeding.h, so a seed gives the same indices on every platform.
+#include <cstdint>
+#include <vector>
+
+namespace ganleaks::data {
+
+struct SplitSizes {
+  std::int64_t pool = 0;       // records in the dataset pool
+  std::int64_t reference = 0;  // data.reference_size
+  std::int64_t holdout = 0;    // attack.max_queries: non-members available for queries
+  std::int64_t max_train = 0;  // largest of sweep.train_sizes
+};
+
+// One seed's partition: a seeded permutation of [0, pool) cut into
+// reference | holdout | train_pool (max_train records); the rest of the pool is unused.
+// Training sets for the swept sizes are nested prefixes of train_pool, so as n grows one seed's
+// victims share data and differ only in the added records.
+struct SeedSplits {
+  std::vector<std::int64_t> reference, holdout, train_pool;
+};
+
+// Permutation seeded by derive_seed(seed, "splits"). ConfigError if a size is negative or
+// reference + holdout + max_train > pool (the message names the config keys).
+SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed);
+
+// The first n records of train_pool. std::invalid_argument unless 0 <= n <= train_pool.size().
+std::vector<std::int64_t> training_set(const SeedSplits& s, std::int64_t n);
+
+struct QuerySet {
+  std::vector<std::int64_t> sample_index;  // indices into the dataset pool
+  std::vector<std::uint8_t> is_member;     // 1 for a member of the training set, 0 otherwise
+};
+
+// m members drawn without replacement from training_set(s, n), in the order drawn (stream
+// derive_seed(seed, "query-members", n)), followed by the first m records of the hold-out as
+// non-members. std::invalid_argument unless 0 <= m <= n and m <= holdout.size().
+QuerySet make_query_set(const SeedSplits& s, std::int64_t n, std::int64_t m, std::uint64_t seed);
+
+}  // namespace ganleaks::data

@@ -1,0 +1,45 @@
+#pragma once
+// DCGAN (Radford et al. 2016) for 32x32 images, after pytorch/examples cpp/dcgan, scaled by a base width.
+//
+// Generator: z (B, z_dim) -> ConvT 4x4 -> 8x8 -> 16x16 -> 32x32, BatchNorm + ReLU, tanh output in [-1, 1].
+// Discriminator: 32x32 -> 16x16 -> 8x8 -> 4x4 -> one logit, LeakyReLU(0.2) and no normalisation, so that
+// it scores every sample on its own (the `dis` attack reads single queries; DP-SGD needs per-sample
+// gradients, which BatchNorm would couple).
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/pimpl.h>
+
+namespace ganleaks::models {
+
+struct DcganOptions {
+  int z_dim = 100;
+  int width = 32;     // channels of the last generator / first discriminator layer
+  int channels = 1;   // image channels
+};
+
+class DcganGeneratorImpl : public torch::nn::Module {
+ public:
+  explicit DcganGeneratorImpl(const DcganOptions& options);
+  torch::Tensor forward(const torch::Tensor& z);  // (B, z_dim) -> (B, channels, 32, 32)
+  int z_dim() const { return options_.z_dim; }
+
+ private:
+  DcganOptions options_;
+  torch::nn::Sequential net_{nullptr};
+};
+TORCH_MODULE(DcganGenerator);
+
+class DcganDiscriminatorImpl : public torch::nn::Module {
+ public:
+  explicit DcganDiscriminatorImpl(const DcganOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);  // (B, channels, 32, 32) -> (B) logits
+
+ private:
+  torch::nn::Sequential net_{nullptr};
+};
+TORCH_MODULE(DcganDiscriminator);
+
+// DCGAN initialisation: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02), biases 0.
+void dcgan_init(torch::nn::Module& module);
+
+}  // namespace ganleaks::models

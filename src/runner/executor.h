@@ -1,0 +1,43 @@
+#pragma once
+// Runs one job of the plan on this rank: trains a victim or reference GAN, or takes part in a collective
+// attack (queries sharded over ranks in fixed blocks, losses gathered on rank 0, which computes the
+// metrics and commits the attack's record). LibTorch stays behind this header.
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "core/config.h"
+#include "data/idx.h"
+#include "data/splits.h"
+#include "dist/comm.h"
+#include "runner/layout.h"
+#include "runner/messages.h"
+
+namespace ganleaks::runner {
+
+class Executor {
+ public:
+  Executor(Config config, Layout layout, const dist::Comm& world, std::shared_ptr<const data::ImageSet> pool);
+
+  // Collective jobs must be entered by every rank of `world`. between_steps runs between training steps.
+  // A failure in a training job is returned in the report; a failure inside a collective is thrown.
+  JobReport run(const Job& job, const std::function<void()>& between_steps = {});
+
+  // The split of one seed, identical on every rank.
+  const data::SeedSplits& splits(std::uint64_t seed);
+
+ private:
+  void train(const Job& job, const std::function<void()>& between_steps);
+  void attack(const Job& job);
+
+  Config config_;
+  Layout layout_;
+  const dist::Comm& world_;
+  std::shared_ptr<const data::ImageSet> pool_;
+  std::map<std::uint64_t, data::SeedSplits> splits_;
+};
+
+// Whether a job's output is already committed (a rerun skips it).
+bool job_done(const Layout& layout, const Job& job);
+
+}  // namespace ganleaks::runner

@@ -1,0 +1,232 @@
+#include "runner/experiment.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "data/idx.h"
+#include "io/atomic_file.h"
+#include "io/h5.h"
+#include "io/report.h"
+#include "runner/coordinator.h"
+#include "runner/executor.h"
+#include "runner/provenance.h"
+
+namespace ganleaks::runner {
+namespace fs = std::filesystem;
+
+Layout layout_for(const Config& config) {
+  return Layout{fs::path(config.experiment.results_dir) / config.experiment.name};
+}
+
+namespace {
+
+std::tm local_time_now() {
+  const auto now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  return tm;
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  io::write_atomically(file, [&](const fs::path& tmp) {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out.flush()) throw UserError(fmt::format("cannot write {}", tmp.string()));
+  });
+}
+
+// Rank 0 decides where the experiment goes and whether it may: a folder holding another config is never
+// touched; the same config resumes; --fresh picks a new folder name.
+Layout prepare_folder(const Config& config, const RunOptions& options) {
+  auto layout = layout_for(config);
+  const auto resolved = to_toml(config);
+  if (fs::exists(layout.root) && options.fresh) {
+    const auto stamp = fmt::format("{:%Y%m%d-%H%M%S}", local_time_now());
+    layout.root += "-" + stamp;
+  }
+  if (fs::exists(layout.config()) && read_text(layout.config()) != resolved) {
+    throw UserError(fmt::format(
+        "{} holds an experiment with a different config; its results are kept. Rerun with --fresh to start a new "
+        "folder, or change experiment.name",
+        layout.root.string()));
+  }
+  std::error_code ec;
+  for (const auto& dir : {layout.root, layout.logs(), layout.root / "runs", layout.root / "attacks"}) {
+    fs::create_directories(dir, ec);
+    if (ec) throw UserError(fmt::format("cannot create results folder {}: {}", dir.string(), ec.message()));
+  }
+  const auto probe = layout.root / ".write-test";
+  {
+    std::ofstream out(probe);
+    if (!(out << "ok")) throw UserError(fmt::format("results folder {} is not writable", layout.root.string()));
+  }
+  fs::remove(probe, ec);
+  if (!fs::exists(layout.config())) write_text(layout.config(), resolved);
+  return layout;
+}
+
+// Runs `step` on rank 0 only; every rank then throws the same UserError if it failed, so all exit alike.
+template <class Step>
+void on_root_agreed(const dist::Comm& world, Step step) {
+  std::string error;
+  if (world.is_root()) {
+    try {
+      step();
+    } catch (const UserError& e) {
+      error = e.what();
+    }
+  }
+  std::vector<std::byte> bytes(error.size());
+  std::memcpy(bytes.data(), error.data(), error.size());
+  world.broadcast(bytes, 0);
+  if (!bytes.empty()) throw UserError(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace
+
+std::string describe_plan(const Config& config) {
+  const auto jobs = make_plan(config);
+  const auto layout = layout_for(config);
+  std::string out = fmt::format("{} jobs for experiment '{}' ({}):\n", jobs.size(), config.experiment.name,
+                                layout.root.string());
+  int done = 0;
+  for (const auto& job : jobs) {
+    const bool finished = job_done(layout, job);
+    done += finished;
+    std::string deps;
+    for (int d : job.depends_on) deps += (deps.empty() ? "" : ", ") + jobs[d].name;
+    out += fmt::format("  [{:>3}] {:<7} {:<22} {}{}\n", job.id, job.collective() ? "attack" : "train", job.name,
+                       deps.empty() ? "" : "after " + deps, finished ? "  (done)" : "");
+  }
+  out += fmt::format("{} of {} already done.\n", done, jobs.size());
+  return out;
+}
+
+std::string write_report(const Config& config, const Layout& layout) {
+  if (!fs::exists(layout.results())) {
+    throw UserError(fmt::format("{}: no such file; run `ganleaks run` for this config first", layout.results().string()));
+  }
+  const auto rows = io::read_attack_rows(layout.results());
+  const auto auc = io::auc_table_markdown(rows);
+  const auto text = fmt::format(
+      "# ganleaks report: {}\n\nMembership-inference AUC (0.5 = no leak, 1 = every member identified), "
+      "model {} on {}, mean over {} seed(s).\n\n{}\n## TPR at low FPR\n\n{}\n## Resolved config\n\n```toml\n{}```\n\n"
+      "Provenance: `provenance.toml`; per-rank logs: `logs/`; all scores: `results.h5`.\n",
+      config.experiment.name, config.model.name, config.data.dataset, config.experiment.seeds.size(), auc,
+      io::tpr_tables_markdown(rows), to_toml(config));
+  write_text(layout.report_md(), text);
+  write_text(layout.report_csv(), io::attack_rows_csv(rows));
+  return auc;
+}
+
+std::string assemble_results(const Config& config, const Layout& layout) {
+  const auto jobs = make_plan(config);
+  const auto pool = data::load_fashion_mnist(config.data.path, config.data.pool);
+  io::write_atomically(layout.results(), [&](const fs::path& tmp) {
+    const auto out = io::H5File::create(tmp);
+    const auto root = out.root();
+    root.set_attr("experiment", config.experiment.name);
+    root.set_attr("config", to_toml(config));
+    if (fs::exists(layout.provenance())) root.set_attr("provenance", read_text(layout.provenance()));
+    for (const auto seed : config.experiment.seeds) {
+      const data::SplitSizes sizes{.pool = pool.count, .reference = config.data.reference_size,
+                                   .holdout = holdout_size(config), .max_train = config.sweep.train_sizes.back()};
+      const auto s = data::make_splits(sizes, seed);
+      const auto g = root.create_group(fmt::format("splits/seed{}", seed));
+      g.write("reference", std::span<const std::int64_t>(s.reference));
+      g.write("holdout", std::span<const std::int64_t>(s.holdout));
+      g.write("train_pool", std::span<const std::int64_t>(s.train_pool));
+      g.set_attr("note", "victim training set of size n = first n of train_pool");
+    }
+    for (const auto& job : jobs) {
+      if (job.collective()) {
+        const auto in = io::H5File::open_read(layout.attack_record(job.name));
+        for (const auto& group : in.root().children()) io::copy_group(in, group, out, "attacks/" + group);
+      } else {
+        const auto in = io::H5File::open_read(layout.run_record(job.name));
+        io::copy_group(in, "/", out, "runs/" + job.name);
+      }
+    }
+  });
+  return write_report(config, layout);
+}
+
+Layout run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world) {
+  Layout layout;
+  on_root_agreed(world, [&] { layout = prepare_folder(config, options); });
+  std::vector<std::byte> root_path;
+  if (world.is_root()) {
+    const auto s = layout.root.string();
+    root_path.resize(s.size());
+    std::memcpy(root_path.data(), s.data(), s.size());
+  }
+  world.broadcast(root_path, 0);
+  layout.root = std::string(reinterpret_cast<const char*>(root_path.data()), root_path.size());
+
+  // Every rank reads the dataset; if any cannot, all stop with rank 0's message.
+  std::shared_ptr<data::ImageSet> pool;
+  std::string load_error;
+  try {
+    pool = std::make_shared<data::ImageSet>(data::load_fashion_mnist(config.data.path, config.data.pool));
+  } catch (const UserError& e) {
+    load_error = e.what();
+  }
+  std::int64_t failed = load_error.empty() ? 0 : 1;
+  world.all_reduce(std::span(&failed, 1), dist::ReduceOp::kMax);
+  if (failed) throw UserError(load_error.empty() ? "the dataset could not be read on another rank" : load_error);
+
+  log::start(layout.rank_log(world.rank()), world.rank(), world.is_root());
+  const auto provenance = provenance_toml(options.command_line, world);  // collective: gathers host names
+  on_root_agreed(world, [&] { write_text(layout.provenance(), provenance); });
+
+  const auto jobs = make_plan(config);
+  Executor executor(config, layout, world, pool);
+  // Splits are checked up front so that impossible sizes are a clean error on every rank.
+  for (const auto seed : config.experiment.seeds) executor.splits(seed);
+
+  const auto channel = world.duplicate();
+  try {
+    if (world.is_root()) {
+      std::vector<bool> done;
+      for (const auto& job : jobs) done.push_back(job_done(layout, job));
+      const auto started = std::chrono::steady_clock::now();
+      Coordinator coordinator(jobs, done, channel, [&](const JobReport& report, const Job& job) {
+        log::info(fmt::format("done {} on rank {} in {:.1f} s", job.name, report.rank, report.wall_seconds));
+      });
+      log::info(fmt::format("experiment {}: {} jobs, {} already done, {} ranks", config.experiment.name, jobs.size(),
+                   coordinator.jobs_done(), world.size()));
+      while (auto job = coordinator.next_for_root()) {
+        coordinator.finished_on_root(executor.run(*job, [&] { coordinator.serve_pending(); }));
+      }
+      coordinator.drain();
+      if (coordinator.failure()) throw std::runtime_error(*coordinator.failure());
+      log::info(fmt::format("all {} jobs done in {:.1f} s", jobs.size(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
+    } else {
+      run_worker(channel, [&](const Job& job) { return executor.run(job); });
+    }
+  } catch (const std::exception& e) {
+    log::critical(fmt::format("rank {} failed: {}", world.rank(), e.what()));
+    std::fprintf(stderr, "ganleaks: rank %d failed: %s\n", world.rank(), e.what());
+    dist::Environment::abort(1);
+  }
+  world.barrier();
+  return layout;
+}
+
+}  // namespace ganleaks::runner

@@ -1,0 +1,33 @@
+#pragma once
+// One experiment from config to results: prepare the folder (or resume it), run the plan over the ranks,
+// assemble results.h5 and the report on rank 0.
+#include <string>
+
+#include "core/config.h"
+#include "dist/comm.h"
+#include "runner/layout.h"
+#include "runner/plan.h"
+
+namespace ganleaks::runner {
+
+struct RunOptions {
+  bool fresh = false;        // start over in a new folder instead of resuming an existing one
+  std::string command_line;  // recorded in the provenance
+};
+
+// Collective over `world`. Throws UserError on every rank alike when the input is bad (before any work);
+// a failure after that ends the whole job (MPI_Abort) rather than leave ranks waiting.
+// Returns the experiment folder.
+Layout run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world);
+
+// The plan as a table for `ganleaks plan` (which jobs, what they need, which are already done).
+std::string describe_plan(const Config& config);
+
+// Rebuilds results.h5 from the committed job records, then report.md / report.csv; returns the report text.
+std::string assemble_results(const Config& config, const Layout& layout);
+// Rebuilds report.md / report.csv from an existing results.h5; returns the report text.
+std::string write_report(const Config& config, const Layout& layout);
+
+Layout layout_for(const Config& config);
+
+}  // namespace ganleaks::runner

@@ -1,0 +1,26 @@
+#pragma once
+// Where an experiment's files live under results/<experiment>/ (SPEC §5), in one place.
+#include <filesystem>
+#include <string>
+
+namespace ganleaks::runner {
+
+struct Layout {
+  std::filesystem::path root;  // results/<experiment>
+
+  std::filesystem::path config() const { return root / "config.toml"; }
+  std::filesystem::path provenance() const { return root / "provenance.toml"; }
+  std::filesystem::path logs() const { return root / "logs"; }
+  std::filesystem::path rank_log(int rank) const { return logs() / ("rank-" + std::to_string(rank) + ".log"); }
+  std::filesystem::path run_dir(const std::string& run) const { return root / "runs" / run; }
+  // Written last by a training job: its presence means the run is complete.
+  std::filesystem::path run_record(const std::string& run) const { return run_dir(run) / "run.h5"; }
+  std::filesystem::path attack_record(const std::string& attack) const {
+    return root / "attacks" / (attack + ".h5");
+  }
+  std::filesystem::path results() const { return root / "results.h5"; }
+  std::filesystem::path report_md() const { return root / "report.md"; }
+  std::filesystem::path report_csv() const { return root / "report.csv"; }
+};
+
+}  // namespace ganleaks::runner

@@ -1,0 +1,55 @@
+#include "runner/provenance.h"
+
+#include <H5public.h>
+#include <boost/version.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <torch/version.h>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <sstream>
+
+#ifndef GANLEAKS_GIT_REVISION
+#define GANLEAKS_GIT_REVISION "unknown"
+#endif
+
+namespace ganleaks::runner {
+
+std::string provenance_toml(const std::string& command_line, const dist::Comm& world) {
+  const auto host = dist::host_name();
+  const auto parts = world.all_gather(std::as_bytes(std::span(host.data(), host.size())));
+  toml::array hosts;
+  for (const auto& p : parts) hosts.push_back(std::string(reinterpret_cast<const char*>(p.data()), p.size()));
+
+  unsigned h5_major = 0, h5_minor = 0, h5_release = 0;
+  H5get_libversion(&h5_major, &h5_minor, &h5_release);
+  const char* slurm_job = std::getenv("SLURM_JOB_ID");
+  const char* slurm_restart = std::getenv("SLURM_RESTART_COUNT");
+
+  const auto now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+
+  toml::table versions;
+  versions.insert("ganleaks", std::string(GANLEAKS_VERSION));
+  versions.insert("libtorch", std::string(TORCH_VERSION));
+  versions.insert("mpi", dist::mpi_library_version());
+  versions.insert("hdf5", fmt::format("{}.{}.{}", h5_major, h5_minor, h5_release));
+  versions.insert("boost", std::string(BOOST_LIB_VERSION));
+  toml::table table;
+  table.insert("git_revision", std::string(GANLEAKS_GIT_REVISION));
+  table.insert("started", fmt::format("{:%Y-%m-%dT%H:%M:%S%z}", local));
+  table.insert("command_line", command_line);
+  table.insert("ranks", static_cast<std::int64_t>(world.size()));
+  table.insert("hosts", std::move(hosts));
+  table.insert("slurm_job_id", std::string(slurm_job ? slurm_job : ""));
+  table.insert("slurm_restart_count", std::string(slurm_restart ? slurm_restart : ""));
+  table.insert("versions", std::move(versions));
+  std::ostringstream out;
+  out << table << "\n";
+  return out.str();
+}
+
+}  // namespace ganleaks::runner
