@@ -14,9 +14,10 @@ at::Tensor generate_chunk(models::DcganGenerator& generator, std::uint64_t strea
   torch::NoGradGuard no_grad;
   generator->eval();
   auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(stream_seed, "generated-chunk", chunk));
-  // Always draw a full chunk so that sample i's latent does not depend on how many are asked for.
-  const auto z = torch::randn({kSampleChunk, generator->z_dim()}, stream).narrow(0, 0, count);
-  return generator->forward(z).reshape({count, -1}).contiguous();
+  // Always draw and run a full chunk: sample i then depends neither on how many are asked for nor on the
+  // batch-size-dependent choice of convolution kernel.
+  const auto z = torch::randn({kSampleChunk, generator->z_dim()}, stream);
+  return generator->forward(z).narrow(0, 0, count).reshape({count, -1}).contiguous();
 }
 
 Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples) {

@@ -11,9 +11,8 @@
 #include <ctime>
 #include <sstream>
 
-#ifndef GANLEAKS_GIT_REVISION
-#define GANLEAKS_GIT_REVISION "unknown"
-#endif
+#include "git_revision.h"  // generated at build time: GANLEAKS_GIT_REVISION
+
 
 namespace ganleaks::runner {
 

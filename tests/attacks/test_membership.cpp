@@ -1,0 +1,89 @@
+#include "attacks/membership.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <limits>
+
+namespace ganleaks::attacks {
+namespace {
+
+// The obvious O(Q*K*D) loop the batched search must agree with.
+Nearest brute_force(const at::Tensor& queries, const at::Tensor& samples) {
+  const auto q = queries.to(torch::kFloat64), s = samples.to(torch::kFloat64);
+  Nearest out;
+  for (std::int64_t i = 0; i < q.size(0); ++i) {
+    double best = std::numeric_limits<double>::infinity();
+    std::int64_t best_j = -1;
+    for (std::int64_t j = 0; j < s.size(0); ++j) {
+      const double d = (q[i] - s[j]).square().mean().item<double>();
+      if (d < best) {
+        best = d;
+        best_j = j;
+      }
+    }
+    out.index.push_back(best_j);
+    out.mse.push_back(best);
+  }
+  return out;
+}
+
+TEST(Fbb, NearestGeneratedEqualsBruteForceLoop) {
+  torch::manual_seed(3);
+  // More samples than one chunk, so the chunked minimum is exercised.
+  const auto samples = torch::rand({kSampleChunk + 137, 48}) * 2 - 1;
+  auto queries = torch::rand({23, 48}) * 2 - 1;
+  queries[5] = samples[kSampleChunk + 3];  // an exact member: distance 0 in the second chunk
+  const auto fast = nearest_generated(queries, samples);
+  const auto slow = brute_force(queries, samples);
+  ASSERT_EQ(fast.index.size(), 23u);
+  for (std::size_t i = 0; i < fast.index.size(); ++i) {
+    EXPECT_EQ(fast.index[i], slow.index[i]) << "query " << i;
+    EXPECT_NEAR(fast.mse[i], slow.mse[i], 1e-12) << "query " << i;
+  }
+  EXPECT_EQ(fast.index[5], kSampleChunk + 3);
+  EXPECT_EQ(fast.mse[5], 0.0);
+}
+
+TEST(Fbb, QueryResultDoesNotDependOnTheOtherQueriesInItsBlock) {
+  torch::manual_seed(4);
+  const auto samples = torch::randn({700, 32});
+  const auto queries = torch::randn({40, 32});
+  const auto all = nearest_generated(queries, samples);
+  const auto part = nearest_generated(queries.narrow(0, 10, 7), samples);
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(part.index[i], all.index[10 + i]);
+    EXPECT_EQ(part.mse[i], all.mse[10 + i]);  // recomputed exactly in float64
+  }
+}
+
+TEST(Fbb, GeneratedChunksAreReproducibleAndPrefixStable) {
+  torch::manual_seed(0);
+  models::DcganGenerator g(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
+  const auto a = generate_chunk(g, 42, 3, kSampleChunk);
+  const auto b = generate_chunk(g, 42, 3, 17);
+  const auto c = generate_chunk(g, 42, 4, 17);
+  EXPECT_EQ(a.sizes(), (std::vector<std::int64_t>{kSampleChunk, 1024}));
+  EXPECT_TRUE(torch::equal(a.narrow(0, 0, 17), b)) << "sample i must not depend on how many are drawn";
+  EXPECT_FALSE(torch::equal(b, c)) << "chunks must use different latents";
+  EXPECT_LE(a.abs().max().item<float>(), 1.0f);
+}
+
+TEST(Scores, CalibrationSubtractsTheReferenceLoss) {
+  const std::vector<double> victim{1.0, 4.0}, reference{3.0, 1.0};
+  EXPECT_EQ(membership_scores(victim, nullptr), (std::vector<double>{-1.0, -4.0}));
+  EXPECT_EQ(membership_scores(victim, &reference), (std::vector<double>{2.0, -3.0}));
+}
+
+TEST(Dis, LogitsPerQueryIndependentOfBatch) {
+  torch::manual_seed(1);
+  models::DcganDiscriminator d(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
+  const auto x = torch::rand({6, 1, 32, 32}) * 2 - 1;
+  const auto all = discriminator_logits(d, x);
+  const auto one = discriminator_logits(d, x.narrow(0, 4, 1));
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_NEAR(one[0], all[4], 1e-6);
+}
+
+}  // namespace
+}  // namespace ganleaks::attacks

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End to end through the real executable and real Open MPI ranks:
+#  1. tiny sweep on 1 rank and on 2 ranks: both results.h5 follow the contract, scores bitwise identical;
+#  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment;
+#  3. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
+# usage: run_tiny.sh GANLEAKS_BINARY WORK_DIR
+set -euo pipefail
+bin="$1"; work="$2"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+source "$root/launch/common.sh"
+python="$root/.venv/bin/python"
+rm -rf "$work"; mkdir -p "$work"
+
+config_for() {  # config_for NAME RESULTS_DIR [extra sed expression]
+  sed -e "s#RESULTS_DIR#$2#" -e "${3:-s/^//}" "$here/tiny.toml" > "$work/$1.toml"
+  echo "$work/$1.toml"
+}
+fail() { echo "e2e: FAILED: $*" >&2; exit 1; }
+
+echo "== 1 rank and 2 ranks"
+c1=$(config_for one "$work/one")
+c2=$(config_for two "$work/two")
+"$root/launch/mpi" -n 1 "$bin" run "$c1" > "$work/one.log" 2>&1 || { cat "$work/one.log"; fail "1-rank run"; }
+"$root/launch/mpi" -n 2 "$bin" run "$c2" > "$work/two.log" 2>&1 || { cat "$work/two.log"; fail "2-rank run"; }
+grep -q "| dcgan | fbb | yes |" "$work/two.log" || fail "run did not print the leak table"
+"$python" "$here/check_results.py" "$work/one/tiny/results.h5" "$work/two/tiny/results.h5"
+for f in config.toml provenance.toml report.md report.csv logs/rank-0.log logs/rank-1.log; do
+  [ -s "$work/two/tiny/$f" ] || fail "missing $f"
+done
+
+echo "== resume, plan, report"
+before=$(sha256sum "$work/two/tiny/attacks/"*.h5)
+"$root/launch/mpi" -n 2 "$bin" run "$c2" > "$work/rerun.log" 2>&1 || { cat "$work/rerun.log"; fail "rerun"; }
+grep -q "7 already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip finished jobs"; }
+[ "$before" = "$(sha256sum "$work/two/tiny/attacks/"*.h5)" ] || fail "rerun rewrote finished attacks"
+"$bin" plan "$c2" | grep -q "7 of 7 already done" || fail "plan"
+"$bin" report "$c2" | grep -q "| dcgan | dis | no |" || fail "report"
+
+echo "== bad input: exit code 2, one line naming the cause"
+expect_user_error() {  # expect_user_error WHAT PATTERN COMMAND...
+  local what="$1" pattern="$2"; shift 2
+  set +e; "$@" > "$work/err.out" 2> "$work/err.txt"; local rc=$?; set -e
+  [ $rc -eq 2 ] || { cat "$work/err.txt"; fail "$what: exit code $rc, expected 2"; }
+  grep -q -- "$pattern" "$work/err.txt" || { cat "$work/err.txt"; fail "$what: message lacks '$pattern'"; }
+  [ "$(grep -c . "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "$what: not one line"; }
+}
+bad=$(config_for bad "$work/bad" 's/^batch_size = 16/batch_size = 0/')
+expect_user_error "out-of-range value" "train.batch_size = 0" "$root/launch/mpi" -n 2 "$bin" run "$bad"
+printf '[train]\nbatchsize = 3\n' > "$work/unknown.toml"
+expect_user_error "unknown key" "unknown key 'train.batchsize'" "$bin" run "$work/unknown.toml"
+expect_user_error "missing config" "nope.toml" "$bin" run "$work/nope.toml"
+nodata=$(config_for nodata "$work/nodata" 's#^\[data\]#[data]\npath = "/nonexistent/fmnist"#')
+expect_user_error "missing dataset" "/nonexistent/fmnist" "$root/launch/mpi" -n 2 "$bin" run "$nodata"
+touch "$work/a-file"
+unwritable=$(config_for unwritable "$work/a-file/results")
+expect_user_error "unwritable results folder" "$work/a-file" "$root/launch/mpi" -n 2 "$bin" run "$unwritable"
+changed=$(config_for changed "$work/two" 's/^iterations = 40/iterations = 41/')
+sum_before=$(sha256sum "$work/two/tiny/results.h5")
+expect_user_error "other experiment in the folder" "different config" "$root/launch/mpi" -n 2 "$bin" run "$changed"
+[ "$sum_before" = "$(sha256sum "$work/two/tiny/results.h5")" ] || fail "earlier results were modified"
+echo "e2e: all checks passed"

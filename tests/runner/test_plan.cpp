@@ -1,0 +1,88 @@
+#include "runner/plan.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "runner/messages.h"
+
+namespace ganleaks::runner {
+namespace {
+
+Config sweep_config() {
+  Config c;
+  c.experiment.seeds = {0, 1};
+  c.sweep.train_sizes = {64, 256, 1024};
+  c.attack.settings = {"fbb", "dis"};
+  c.attack.calibrated = {false, true};
+  c.attack.max_queries = 500;
+  return c;
+}
+
+TEST(Plan, ExpandsSeedsSizesAndSettingsWithDependencies) {
+  const auto jobs = make_plan(sweep_config());
+  // per seed: 1 reference + 3 victims + 3 sizes x 2 settings attacks
+  ASSERT_EQ(jobs.size(), 2u * (1 + 3 + 6));
+  std::set<std::string> names;
+  for (const auto& job : jobs) {
+    EXPECT_EQ(job.id, &job - jobs.data());
+    EXPECT_TRUE(names.insert(job.name).second) << "duplicate name " << job.name;
+    for (int dep : job.depends_on) {
+      EXPECT_LT(dep, job.id) << job.name << " depends on a later job";
+      EXPECT_FALSE(jobs[dep].collective());
+    }
+    if (job.collective()) {
+      ASSERT_EQ(job.depends_on.size(), 2u) << job.name;
+      EXPECT_EQ(jobs[job.depends_on[0]].name, victim_run_name(job.train_size, job.seed));
+      EXPECT_EQ(jobs[job.depends_on[1]].name, reference_run_name(job.seed));
+    }
+  }
+  EXPECT_TRUE(names.contains("victim-n64-s1"));
+  EXPECT_TRUE(names.contains("reference-s0"));
+  EXPECT_TRUE(names.contains("dis-n1024-s1"));
+}
+
+TEST(Plan, NoReferenceModelWithoutCalibration) {
+  auto c = sweep_config();
+  c.attack.calibrated = {false};
+  for (const auto& job : make_plan(c)) {
+    EXPECT_NE(job.role, "reference");
+    if (job.collective()) EXPECT_EQ(job.depends_on.size(), 1u);
+  }
+}
+
+TEST(Plan, QueryAndHoldoutSizes) {
+  const auto c = sweep_config();
+  EXPECT_EQ(query_count(c, 64), 64);
+  EXPECT_EQ(query_count(c, 1024), 500);
+  EXPECT_EQ(holdout_size(c), 500);
+}
+
+TEST(Plan, GroupNamesSayWhetherCalibrated) {
+  const auto jobs = make_plan(sweep_config());
+  const auto& attack = jobs[2];
+  ASSERT_TRUE(attack.collective());
+  EXPECT_EQ(attack_group_name(attack, true), attack.name + "-cal");
+  EXPECT_EQ(attack_group_name(attack, false), attack.name + "-uncal");
+}
+
+TEST(Messages, RoundTripThroughBoostSerialization) {
+  Assignment a;
+  a.job = make_plan(sweep_config())[3];
+  const auto back = from_bytes<Assignment>(to_bytes(a));
+  EXPECT_FALSE(back.stop);
+  EXPECT_EQ(back.job.name, a.job.name);
+  EXPECT_EQ(back.job.depends_on, a.job.depends_on);
+  EXPECT_EQ(back.job.kind, a.job.kind);
+
+  Request r;
+  r.finished = {.job_id = 5, .ok = false, .error = "out of memory", .wall_seconds = 1.5, .rank = 1, .host = "node7"};
+  const auto r2 = from_bytes<Request>(to_bytes(r));
+  EXPECT_EQ(r2.finished.job_id, 5);
+  EXPECT_FALSE(r2.finished.ok);
+  EXPECT_EQ(r2.finished.error, "out of memory");
+  EXPECT_EQ(r2.finished.host, "node7");
+}
+
+}  // namespace
+}  // namespace ganleaks::runner
