@@ -1,7 +1,9 @@
 """Checks results.h5 against the results contract (SPEC §5) with h5py, as a user would read it, and
 optionally that two runs (e.g. 1 and 2 ranks) produced bitwise-identical scores.
 
-usage: check_results.py RESULTS_H5 [OTHER_RESULTS_H5]
+usage: check_results.py RESULTS_H5 [OTHER_RESULTS_H5 [--resumed]]
+--resumed: OTHER was killed and resumed; at least one of its training runs must have resumed from a
+checkpoint (attribute resumed_from > 0), or the kill came too late to test anything.
 """
 import math
 import sys
@@ -70,6 +72,11 @@ def main():
                 assert a["attacks"][name].attrs["auc"] == b["attacks"][name].attrs["auc"]
             for name in a["runs"]:
                 assert np.array_equal(a["runs"][name]["loss_g"][()], b["runs"][name]["loss_g"][()]), name
+        if "--resumed" in sys.argv[3:]:
+            with h5py.File(sys.argv[2], "r") as b:
+                resumed = {n: int(r.attrs["resumed_from"]) for n, r in b["runs"].items() if r.attrs["resumed_from"] > 0}
+            assert resumed, "no training run resumed from a checkpoint"
+            print(f"resumed from checkpoints: {resumed}")
         print("scores identical in both runs")
 
 

@@ -2,7 +2,9 @@
 # End to end through the real executable and real Open MPI ranks:
 #  1. tiny sweep on 1 rank and on 2 ranks: both results.h5 follow the contract, scores bitwise identical;
 #  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment;
-#  3. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
+#  3. a run killed (SIGKILL, all ranks) in the middle of training resumes from its checkpoint and ends with
+#     the same scores as an uninterrupted run;
+#  4. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
 # usage: run_tiny.sh GANLEAKS_BINARY WORK_DIR
 set -euo pipefail
 bin="$1"; work="$2"
@@ -36,6 +38,23 @@ grep -q "7 already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rer
 [ "$before" = "$(sha256sum "$work/two/tiny/attacks/"*.h5)" ] || fail "rerun rewrote finished attacks"
 "$bin" plan "$c2" | grep -q "7 of 7 already done" || fail "plan"
 "$bin" report "$c2" | grep -q "| dcgan | dis | no |" || fail "report"
+
+echo "== killed mid-training, then resumed"
+longer='s/^iterations = 40/iterations = 200/; s/^checkpoint_every = 20/checkpoint_every = 25/'
+whole=$(config_for whole "$work/whole" "$longer")
+killed=$(config_for killed "$work/killed" "$longer")
+"$root/launch/mpi" -n 1 "$bin" run "$whole" > "$work/whole.log" 2>&1 || { cat "$work/whole.log"; fail "uninterrupted run"; }
+setsid "$root/launch/mpi" -n 2 "$bin" run "$killed" > "$work/killed.log" 2>&1 &
+launcher=$!
+for _ in $(seq 600); do  # the first checkpoint of the first training run, at most 60 s
+  compgen -G "$work/killed/tiny/runs/*/checkpoint.pt" > /dev/null && break
+  sleep 0.1
+done
+kill -KILL -- "-$launcher"  # mpirun and both ranks, no chance to clean up
+wait "$launcher" 2>/dev/null || true
+[ ! -f "$work/killed/tiny/results.h5" ] || fail "the run finished before it could be killed"
+"$root/launch/mpi" -n 2 "$bin" run "$killed" > "$work/resumed.log" 2>&1 || { cat "$work/resumed.log"; fail "resumed run"; }
+"$python" "$here/check_results.py" "$work/whole/tiny/results.h5" "$work/killed/tiny/results.h5" --resumed
 
 echo "== bad input: exit code 2, one line naming the cause"
 expect_user_error() {  # expect_user_error WHAT PATTERN COMMAND...
