@@ -61,7 +61,7 @@ std::string table(const std::vector<AttackRow>& rows, Value value) {
     out += fmt::format(" n = {} |", n);
     rule += "---:|";
   }
-  out += "\n" + rule + "\n";
+  out.append("\n").append(rule).append("\n");  // not "\n" + rule: GCC 12 -Wrestrict false positive
   for (const auto& [key, by_size] : cells) {
     out += fmt::format("| {} | {} | {} |", std::get<0>(key), std::get<1>(key), std::get<2>(key) ? "yes" : "no");
     for (auto n : sizes) {

@@ -1,0 +1,234 @@
+#include "attacks/latent_search.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+
+namespace ganleaks::attacks {
+namespace {
+
+at::Tensor checked(const at::Tensor& loss, std::int64_t rows, const char* who) {
+  TORCH_CHECK(loss.dim() == 1 && loss.size(0) == rows, who, ": the objective must return one loss per row (", rows,
+              "), got shape ", loss.sizes());
+  return loss;
+}
+
+struct ValueAndGrad {
+  at::Tensor value, grad;
+};
+
+ValueAndGrad value_and_grad(const LatentObjective& objective, const at::Tensor& z, const at::Tensor& rows) {
+  torch::AutoGradMode enable(true);
+  auto leaf = z.detach().clone().requires_grad_(true);
+  const auto loss = checked(objective(leaf, rows), z.size(0), "lbfgs_batched");
+  auto grad = torch::autograd::grad({loss.sum()}, {leaf})[0];
+  return {loss.detach(), grad.detach()};
+}
+
+// Rows of `mask` as an index tensor.
+at::Tensor rows_of(const at::Tensor& mask) { return mask.nonzero().squeeze(1); }
+
+void add_evaluations(std::vector<std::int64_t>& evaluations, const at::Tensor& rows) {
+  const auto r = rows.contiguous();
+  for (std::int64_t i = 0; i < r.numel(); ++i) ++evaluations[r.data_ptr<std::int64_t>()[i]];
+}
+
+at::Tensor row_dot(const at::Tensor& a, const at::Tensor& b) { return (a * b).sum(1); }
+
+// Queries that may still spend evaluations.
+at::Tensor under_budget(const std::vector<std::int64_t>& evaluations, int max_evaluations) {
+  return torch::tensor(evaluations, torch::kInt64) < max_evaluations;
+}
+
+}  // namespace
+
+LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Tensor& z0, const LbfgsOptions& options) {
+  TORCH_CHECK(z0.dim() == 2 && z0.size(0) > 0, "lbfgs_batched: expected (Q, d) latents, got ", z0.sizes());
+  TORCH_CHECK(options.history > 0 && options.max_evaluations > 0 && options.max_line_search > 0,
+              "lbfgs_batched: history, max_evaluations and max_line_search must be positive");
+  constexpr double kArmijo = 1e-4, kCurvature = 0.9;  // Wolfe constants (Nocedal & Wright)
+  const auto q_count = z0.size(0), dim = z0.size(1);
+  const int m = options.history;
+  auto z = z0.detach().to(torch::kFloat32).clone();
+  auto [f, g] = value_and_grad(objective, z, torch::arange(q_count));
+  std::vector<std::int64_t> evaluations(q_count, 1);
+
+  // Ring of the last m curvature pairs; rho = 0 marks a slot that holds nothing for that query.
+  auto S = torch::zeros({m, q_count, dim}), Y = torch::zeros({m, q_count, dim});
+  auto rho = torch::zeros({m, q_count});
+  auto gamma = torch::ones({q_count});  // initial Hessian scaling s'y / y'y of the newest pair
+  auto first = torch::ones({q_count}, torch::kBool);
+  auto active = g.abs().amax(1) > options.tolerance_grad;
+  const auto inf = std::numeric_limits<float>::infinity();
+
+  for (std::int64_t k = 0; active.any().item<bool>(); ++k) {
+    // Two-loop recursion: direction = -H g, per query.
+    auto q = g.clone();
+    std::vector<at::Tensor> alpha(m);
+    for (std::int64_t j = k - 1; j >= std::max<std::int64_t>(0, k - m); --j) {
+      const auto s = j % m;
+      alpha[s] = rho[s] * row_dot(S[s], q);
+      q -= alpha[s].unsqueeze(1) * Y[s];
+    }
+    auto r = gamma.unsqueeze(1) * q;
+    for (std::int64_t j = std::max<std::int64_t>(0, k - m); j < k; ++j) {
+      const auto s = j % m;
+      const auto beta = rho[s] * row_dot(Y[s], r);
+      r += S[s] * (alpha[s] - beta).unsqueeze(1);
+    }
+    auto direction = -r;
+    auto slope = row_dot(g, direction);
+    const auto uphill = slope >= 0;  // lost curvature information: restart from steepest descent
+    direction = torch::where(uphill.unsqueeze(1), -g, direction);
+    slope = torch::where(uphill, -row_dot(g, g), slope);
+    rho.masked_fill_(uphill.unsqueeze(0), 0.0f);
+    gamma = torch::where(uphill, torch::ones_like(gamma), gamma);
+
+    // Weak-Wolfe bisection line search, per query (Lewis & Overton 2013).
+    // First step (and after a restart) as PyTorch's LBFGS: min(1, 1/|g|_1); then 1, the quasi-Newton step.
+    auto t = torch::where(first | uphill, (1.0 / g.abs().sum(1)).clamp_max(1.0), torch::ones({q_count}));
+    auto lo = torch::zeros({q_count}), hi = torch::full({q_count}, inf);
+    auto searching = active.clone();
+    auto z_new = z.clone(), f_new = f.clone(), g_new = g.clone();
+    auto moved = torch::zeros({q_count}, torch::kBool);
+    for (int step = 0; step < options.max_line_search; ++step) {
+      const auto rows = rows_of(searching);
+      if (rows.numel() == 0) break;
+      const auto t_rows = t.index_select(0, rows);
+      const auto dir_rows = direction.index_select(0, rows);
+      const auto z_try = z.index_select(0, rows) + t_rows.unsqueeze(1) * dir_rows;
+      const auto [f_try, g_try] = value_and_grad(objective, z_try, rows);
+      add_evaluations(evaluations, rows);
+      const auto armijo = f_try <= f.index_select(0, rows) + kArmijo * t_rows * slope.index_select(0, rows);
+      const auto curvature = row_dot(g_try, dir_rows) >= kCurvature * slope.index_select(0, rows);
+      // Any Armijo point is progress; keep the latest one in case the search runs out of steps.
+      const auto keep = rows.masked_select(armijo);
+      z_new.index_copy_(0, keep, z_try.index_select(0, rows_of(armijo)));
+      f_new.index_copy_(0, keep, f_try.masked_select(armijo));
+      g_new.index_copy_(0, keep, g_try.index_select(0, rows_of(armijo)));
+      moved.index_fill_(0, keep, true);
+      const auto done = armijo & curvature;
+      // Bracket update: too long a step shrinks hi, too short a step raises lo.
+      const auto hi_rows = torch::where(armijo, hi.index_select(0, rows), t_rows);
+      const auto lo_rows = torch::where(armijo & ~curvature, t_rows, lo.index_select(0, rows));
+      const auto t_next = torch::where(torch::isinf(hi_rows), 2.0 * lo_rows, 0.5 * (lo_rows + hi_rows));
+      hi.index_copy_(0, rows, hi_rows);
+      lo.index_copy_(0, rows, lo_rows);
+      t.index_copy_(0, rows, t_next);
+      searching.index_copy_(0, rows, ~done);
+      searching &= under_budget(evaluations, options.max_evaluations);  // the budget ends a search too
+    }
+
+    // Curvature pair of this step where it keeps H positive definite.
+    const auto s = z_new - z, y = g_new - g;
+    const auto sy = row_dot(s, y);
+    const auto valid = moved & (sy > 1e-10);
+    const auto slot = k % m;
+    S[slot] = torch::where(valid.unsqueeze(1), s, torch::zeros_like(s));
+    Y[slot] = torch::where(valid.unsqueeze(1), y, torch::zeros_like(y));
+    rho[slot] = torch::where(valid, 1.0 / sy, torch::zeros_like(sy));
+    gamma = torch::where(valid, sy / row_dot(y, y), gamma);
+
+    const auto change = (f - f_new).abs();
+    z = torch::where(moved.unsqueeze(1), z_new, z);
+    f = torch::where(moved, f_new, f);
+    g = torch::where(moved.unsqueeze(1), g_new, g);
+    first &= ~active;
+    active &= moved & (change >= options.tolerance_change) & (g.abs().amax(1) > options.tolerance_grad) &
+              under_budget(evaluations, options.max_evaluations);
+  }
+  return {z, f, evaluations};
+}
+
+LatentSearchResult powell_batched(const LatentObjective& objective, const at::Tensor& z0, const PowellOptions& options) {
+  TORCH_CHECK(z0.dim() == 2 && z0.size(0) > 0, "powell_batched: expected (Q, d) latents, got ", z0.sizes());
+  TORCH_CHECK(options.max_iterations > 0 && options.line_evaluations >= 2 && options.bracket > 0,
+              "powell_batched: max_iterations > 0, line_evaluations >= 2 and bracket > 0 required");
+  torch::NoGradGuard no_grad;
+  const auto q_count = z0.size(0), dim = z0.size(1);
+  auto z = z0.detach().to(torch::kFloat32).clone();
+  auto f = checked(objective(z, torch::arange(q_count)), q_count, "powell_batched");
+  std::vector<std::int64_t> evaluations(q_count, 1);
+  auto directions = torch::eye(dim).expand({q_count, dim, dim}).clone();  // row i of query q: its direction i
+  const double inv_phi = (std::sqrt(5.0) - 1.0) / 2.0;
+
+  auto evaluate = [&](const at::Tensor& rows, const at::Tensor& points) {
+    add_evaluations(evaluations, rows);
+    return checked(objective(points, rows), rows.numel(), "powell_batched");
+  };
+  // Golden-section minimisation of f(x + t u) over t in [-bracket, bracket] for the given rows, keeping the
+  // best point seen (t = 0 included, so a line search never makes a query worse).
+  auto line_minimise = [&](const at::Tensor& rows, const at::Tensor& u) {
+    const auto x = z.index_select(0, rows);
+    auto best_t = torch::zeros({rows.numel()}), best_f = f.index_select(0, rows);
+    auto a = torch::full({rows.numel()}, -options.bracket), b = torch::full({rows.numel()}, options.bracket);
+    auto c = b - inv_phi * (b - a), d = a + inv_phi * (b - a);
+    auto at_t = [&](const at::Tensor& t) { return evaluate(rows, x + t.unsqueeze(1) * u); };
+    auto consider = [&](const at::Tensor& t, const at::Tensor& value) {
+      const auto better = value < best_f;
+      best_t = torch::where(better, t, best_t);
+      best_f = torch::where(better, value, best_f);
+    };
+    auto fc = at_t(c), fd = at_t(d);
+    consider(c, fc);
+    consider(d, fd);
+    for (int e = 2; e < options.line_evaluations; ++e) {
+      const auto left = fc < fd;  // the minimum is in [a, d]: drop (d, b]
+      const auto a2 = torch::where(left, a, c), b2 = torch::where(left, d, b);
+      const auto c2 = torch::where(left, b2 - inv_phi * (b2 - a2), d);
+      const auto d2 = torch::where(left, c, a2 + inv_phi * (b2 - a2));
+      const auto t_new = torch::where(left, c2, d2);
+      const auto f_new = at_t(t_new);
+      consider(t_new, f_new);
+      const auto fc2 = torch::where(left, f_new, fd), fd2 = torch::where(left, fc, f_new);
+      a = a2, b = b2, c = c2, d = d2, fc = fc2, fd = fd2;
+    }
+    z.index_copy_(0, rows, x + best_t.unsqueeze(1) * u);
+    f.index_copy_(0, rows, best_f);
+  };
+
+  auto active = torch::ones({q_count}, torch::kBool);
+  for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
+    const auto rows = rows_of(active);
+    if (rows.numel() == 0) break;
+    const auto z_start = z.index_select(0, rows), f_start = f.index_select(0, rows);
+    auto biggest_drop = torch::zeros({rows.numel()});
+    auto biggest_index = torch::zeros({rows.numel()}, torch::kInt64);
+    for (std::int64_t i = 0; i < dim; ++i) {
+      const auto f_before = f.index_select(0, rows);
+      line_minimise(rows, directions.index_select(0, rows).select(1, i));
+      const auto drop = f_before - f.index_select(0, rows);
+      const auto larger = drop > biggest_drop;
+      biggest_drop = torch::where(larger, drop, biggest_drop);
+      biggest_index = torch::where(larger, torch::full_like(biggest_index, i), biggest_index);
+    }
+    // Powell's test: replace the direction of largest decrease by the net move of this sweep, if that helps.
+    const auto z_end = z.index_select(0, rows), f_end = f.index_select(0, rows);
+    const auto moved = z_end - z_start;
+    const auto f_extrapolated = evaluate(rows, z_end + moved);
+    const auto t1 = 2.0 * (f_start - 2.0 * f_end + f_extrapolated) * (f_start - f_end - biggest_drop).square();
+    const auto t2 = biggest_drop * (f_start - f_extrapolated).square();
+    const auto norm = moved.norm(2, 1);
+    const auto replace = (f_extrapolated < f_start) & (t1 < t2) & (norm > 0);
+    if (replace.any().item<bool>()) {
+      const auto which = rows_of(replace);
+      const auto replace_rows = rows.index_select(0, which);
+      const auto unit = moved.index_select(0, which) / norm.index_select(0, which).unsqueeze(1);
+      line_minimise(replace_rows, unit);
+      for (std::int64_t j = 0; j < replace_rows.numel(); ++j) {
+        const auto row = replace_rows[j].item<std::int64_t>();
+        const auto big = biggest_index[which[j].item<std::int64_t>()].item<std::int64_t>();
+        directions[row][big].copy_(directions[row][dim - 1]);
+        directions[row][dim - 1].copy_(unit[j]);
+      }
+    }
+    // scipy's stopping rule: relative decrease of the sweep below ftol = 1e-4.
+    const auto f_now = f.index_select(0, rows);
+    const auto converged = 2.0 * (f_start - f_now) <= 1e-4 * (f_start.abs() + f_now.abs()) + 1e-20;
+    active.index_copy_(0, rows, ~converged);
+  }
+  return {z, f, evaluations};
+}
+
+}  // namespace ganleaks::attacks
