@@ -7,43 +7,95 @@
 
 namespace ganleaks::attacks {
 
+at::Tensor chunk_latents(std::uint64_t stream_seed, std::int64_t chunk, std::int64_t z_dim) {
+  auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(stream_seed, "generated-chunk", chunk));
+  return torch::randn({kSampleChunk, z_dim}, stream);
+}
+
+at::Tensor sample_latents(std::uint64_t stream_seed, const std::vector<std::int64_t>& indices, std::int64_t z_dim) {
+  auto out = torch::empty({static_cast<std::int64_t>(indices.size()), z_dim});
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    TORCH_CHECK(indices[i] >= 0, "sample_latents: negative sample index ", indices[i]);
+    out[static_cast<std::int64_t>(i)].copy_(chunk_latents(stream_seed, indices[i] / kSampleChunk, z_dim)[indices[i] % kSampleChunk]);
+  }
+  return out;
+}
+
 at::Tensor generate_chunk(models::DcganGenerator& generator, std::uint64_t stream_seed, std::int64_t chunk,
                           std::int64_t count) {
   TORCH_CHECK(count > 0 && count <= kSampleChunk, "generate_chunk: count ", count, " outside [1, ", kSampleChunk,
               "]");
   torch::NoGradGuard no_grad;
   generator->eval();
-  auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(stream_seed, "generated-chunk", chunk));
-  // Always draw and run a full chunk: sample i then depends neither on how many are asked for nor on the
+  // Always run a full chunk: sample i then depends neither on how many are asked for nor on the
   // batch-size-dependent choice of convolution kernel.
-  const auto z = torch::randn({kSampleChunk, generator->z_dim()}, stream);
+  const auto z = chunk_latents(stream_seed, chunk, generator->z_dim());
   return generator->forward(z).narrow(0, 0, count).reshape({count, -1}).contiguous();
 }
 
-Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples) {
+namespace {
+// Squared L2 distances (Q, K) as ||x||^2 + ||y||^2 - 2 x y^T in float32: one matrix product.
+at::Tensor squared_distances(const at::Tensor& queries, const at::Tensor& samples) {
   TORCH_CHECK(queries.dim() == 2 && samples.dim() == 2 && queries.size(1) == samples.size(1),
-              "nearest_generated: expected (Q, D) and (K, D), got ", queries.sizes(), " and ", samples.sizes());
-  TORCH_CHECK(samples.size(0) > 0, "nearest_generated: no generated samples");
-  torch::NoGradGuard no_grad;
+              "squared_distances: expected (Q, D) and (K, D), got ", queries.sizes(), " and ", samples.sizes());
   const auto q = queries.to(torch::kFloat32).contiguous();
-  const auto q_norm = q.square().sum(1, /*keepdim=*/true);  // (Q, 1)
-  auto best = torch::full({q.size(0)}, std::numeric_limits<float>::infinity());
-  auto best_index = torch::zeros({q.size(0)}, torch::kInt64);
+  const auto s = samples.to(torch::kFloat32).contiguous();
+  return q.square().sum(1, /*keepdim=*/true) + s.square().sum(1).unsqueeze(0) - 2.0 * q.mm(s.t());
+}
+
+template <class T>
+std::vector<T> to_vector(const at::Tensor& t) {
+  const auto c = t.contiguous();
+  return {c.data_ptr<T>(), c.data_ptr<T>() + c.numel()};
+}
+}  // namespace
+
+NearestCandidates nearest_in_chunk(const at::Tensor& queries, const at::Tensor& chunk, std::int64_t first_index) {
+  TORCH_CHECK(chunk.size(0) > 0, "nearest_in_chunk: empty chunk");
+  torch::NoGradGuard no_grad;
+  const auto [value, index] = squared_distances(queries, chunk).min(1);
+  const auto winners = chunk.index_select(0, index).to(torch::kFloat64);
+  const auto mse = (queries.to(torch::kFloat64) - winners).square().mean(1);
+  return {to_vector<float>(value), to_vector<std::int64_t>(index + first_index), to_vector<double>(mse)};
+}
+
+void fold_nearest(NearestCandidates& best, const NearestCandidates& chunk) {
+  if (best.d2.empty()) {
+    best = chunk;
+    return;
+  }
+  TORCH_CHECK(best.d2.size() == chunk.d2.size(), "fold_nearest: query counts differ");
+  for (std::size_t i = 0; i < best.d2.size(); ++i) {
+    if (chunk.d2[i] < best.d2[i]) {
+      best.d2[i] = chunk.d2[i];
+      best.index[i] = chunk.index[i];
+      best.mse[i] = chunk.mse[i];
+    }
+  }
+}
+
+Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples) {
+  TORCH_CHECK(samples.dim() == 2 && samples.size(0) > 0, "nearest_generated: no generated samples");
+  NearestCandidates best;
   // Fixed chunking keeps every matrix product the same shape whatever the rank count: scores stay bitwise equal.
   for (std::int64_t start = 0; start < samples.size(0); start += kSampleChunk) {
-    const auto s = samples.narrow(0, start, std::min(kSampleChunk, samples.size(0) - start)).to(torch::kFloat32);
-    const auto d2 = q_norm + s.square().sum(1).unsqueeze(0) - 2.0 * q.mm(s.t());  // (Q, chunk)
-    const auto [value, index] = d2.min(1);
-    const auto better = value < best;  // strict: the earliest sample wins ties
-    best = torch::where(better, value, best);
-    best_index = torch::where(better, index + start, best_index);
+    fold_nearest(best, nearest_in_chunk(queries, samples.narrow(0, start, std::min(kSampleChunk, samples.size(0) - start)),
+                                        start));
   }
-  const auto winners = samples.index_select(0, best_index).to(torch::kFloat64);
-  const auto mse = (queries.to(torch::kFloat64) - winners).square().mean(1);
-  Nearest out;
-  out.index.assign(best_index.data_ptr<std::int64_t>(), best_index.data_ptr<std::int64_t>() + best_index.numel());
-  out.mse.assign(mse.data_ptr<double>(), mse.data_ptr<double>() + mse.numel());
-  return out;
+  return {best.index, best.mse};
+}
+
+std::vector<std::int64_t> count_within(const at::Tensor& queries, const at::Tensor& chunk, double radius_mse) {
+  torch::NoGradGuard no_grad;
+  const double radius_d2 = radius_mse * static_cast<double>(queries.size(1));
+  return to_vector<std::int64_t>((squared_distances(queries, chunk) <= radius_d2).sum(1));
+}
+
+std::vector<double> log_kernel_sum(const at::Tensor& queries, const at::Tensor& chunk, double bandwidth_mse) {
+  TORCH_CHECK(bandwidth_mse > 0, "log_kernel_sum: bandwidth must be positive, got ", bandwidth_mse);
+  torch::NoGradGuard no_grad;
+  const auto mse = squared_distances(queries, chunk).to(torch::kFloat64).clamp_min(0) / static_cast<double>(queries.size(1));
+  return to_vector<double>(torch::logsumexp(-mse / (2.0 * bandwidth_mse), 1));
 }
 
 std::vector<double> discriminator_logits(models::DcganDiscriminator& discriminator, const at::Tensor& queries) {

@@ -24,6 +24,11 @@ inline constexpr std::int64_t kSampleChunk = 500;
 at::Tensor generate_chunk(models::DcganGenerator& generator, std::uint64_t stream_seed, std::int64_t chunk,
                           std::int64_t count);
 
+// The latents behind generate_chunk: (kSampleChunk, z_dim) for one chunk, or one row per global sample
+// index (index = chunk * kSampleChunk + row) — the `nn` start of the partial black-box attack.
+at::Tensor chunk_latents(std::uint64_t stream_seed, std::int64_t chunk, std::int64_t z_dim);
+at::Tensor sample_latents(std::uint64_t stream_seed, const std::vector<std::int64_t>& indices, std::int64_t z_dim);
+
 struct Nearest {
   std::vector<std::int64_t> index;  // argmin over generated samples, per query
   std::vector<double> mse;          // exact float64 MSE between the query and that sample
@@ -33,6 +38,26 @@ struct Nearest {
 // float32 over sample chunks, then the winner's MSE recomputed exactly in float64.
 // queries: (Q, D), samples: (K, D), both float32.
 Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples);
+
+// The same search split by sample chunks, for ranks that each hold some chunks: nearest_in_chunk gives a
+// chunk's candidates (global indices from first_index), fold_nearest merges candidates in ascending chunk
+// order (a strictly smaller float32 squared distance wins, so ties go to the earlier sample). Folding the
+// chunks of nearest_generated's chunking gives nearest_generated's result bit for bit.
+struct NearestCandidates {
+  std::vector<float> d2;             // squared L2 distance as searched (float32)
+  std::vector<std::int64_t> index;   // global sample index
+  std::vector<double> mse;           // exact float64 MSE to that sample
+};
+NearestCandidates nearest_in_chunk(const at::Tensor& queries, const at::Tensor& chunk, std::int64_t first_index);
+void fold_nearest(NearestCandidates& best, const NearestCandidates& chunk);
+
+// Monte-Carlo attack (Hilprecht et al. 2019): per query, how many of a chunk's samples lie within
+// MSE <= radius (an L2 ball of radius sqrt(radius * D)); a sample exactly on the boundary counts.
+std::vector<std::int64_t> count_within(const at::Tensor& queries, const at::Tensor& chunk, double radius_mse);
+
+// Gaussian kernel density on the MSE scale: per query, log sum_j exp(-MSE(x, y_j) / (2 h)) over a chunk's
+// samples y_j, in float64. Chunks combine by log-sum-exp in chunk order.
+std::vector<double> log_kernel_sum(const at::Tensor& queries, const at::Tensor& chunk, double bandwidth_mse);
 
 // Discriminator scores (logits) of queries (Q, C, H, W), eval mode.
 std::vector<double> discriminator_logits(models::DcganDiscriminator& discriminator, const at::Tensor& queries);

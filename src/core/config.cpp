@@ -43,10 +43,13 @@ constexpr std::array<std::string_view, 3> kPools{"train", "test", "all"};
 constexpr std::array<std::int64_t, 2> kImageSizes{28, 32};
 constexpr std::array<std::string_view, 1> kMemberSelections{"random"};
 constexpr std::array<std::string_view, 1> kModels{"dcgan"};
-constexpr std::array<std::string_view, 2> kAttackSettings{"fbb", "dis"};
+constexpr std::array<std::string_view, 6> kAttackSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
+constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
 
 constexpr FloatRange kLearningRate{0.0, 1.0, true, false};  // (0, 1]
 constexpr FloatRange kAdamBeta{0.0, 1.0, false, true};      // [0, 1)
+constexpr FloatRange kRegulariser{0.0, 1e6, false, false};  // [0, 1e6]
+constexpr FloatRange kBracket{0.0, 1e3, true, false};       // (0, 1000]
 
 // The single list of sections and keys. F is Reader (validates into c) or Writer (prints c).
 template <class F>
@@ -88,6 +91,15 @@ void describe(F& f, Config& c) {
   f.integer("max_queries", c.attack.max_queries, {1, 10'000'000});
   f.integer("fbb_samples", c.attack.fbb_samples, {1, 100'000'000});
   f.integer("block_size", c.attack.block_size, {1, 65536});
+  f.integer("bootstrap_resamples", c.attack.bootstrap_resamples, {0, 1'000'000});
+  f.real("lambda_reg", c.attack.lambda_reg, kRegulariser);
+  f.integer("wb_max_evaluations", c.attack.wb_max_evaluations, {1, 1'000'000});
+  f.integer("wb_history", c.attack.wb_history, {1, 1000});
+  f.integer("wb_restarts", c.attack.wb_restarts, {1, 100});
+  f.integer("pbb_iterations", c.attack.pbb_iterations, {1, 10'000});
+  f.integer("pbb_line_evaluations", c.attack.pbb_line_evaluations, {2, 1000});
+  f.real("pbb_bracket", c.attack.pbb_bracket, kBracket);
+  f.choice("pbb_init", c.attack.pbb_init, kLatentInits);
 }
 
 // ---- Formatting values as TOML (used by both messages and to_toml) ----

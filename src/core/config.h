@@ -52,11 +52,21 @@ struct TrainConfig {
 };
 
 struct AttackConfig {
-  std::vector<std::string> settings{"fbb", "dis"};  // unique, from {"fbb", "dis"}
-  std::vector<bool> calibrated{false, true};        // unique
+  // unique, from {"fbb", "pbb", "wb", "dis", "mc", "domias"} (docs/attacks.md)
+  std::vector<std::string> settings{"fbb", "dis"};
+  std::vector<bool> calibrated{false, true};  // unique
   std::int64_t max_queries = 500;
-  std::int64_t fbb_samples = 20000;
-  int block_size = 256;  // queries per block, the unit of sharding over ranks
+  std::int64_t fbb_samples = 20000;  // k: generated samples for fbb, mc, domias and the pbb start
+  int block_size = 256;              // queries per block, the unit of sharding over ranks
+  int bootstrap_resamples = 1000;    // 0: no intervals
+  double lambda_reg = 0.001;         // latent-norm regulariser of pbb/wb during optimisation only
+  int wb_max_evaluations = 1000;
+  int wb_history = 20;
+  int wb_restarts = 1;
+  int pbb_iterations = 10;
+  int pbb_line_evaluations = 10;
+  double pbb_bracket = 1.0;
+  std::string pbb_init = "nn";       // "nn", "zero" or "random"
   bool operator==(const AttackConfig&) const = default;
 };
 

@@ -269,8 +269,11 @@ TEST(Config, NotOneOfTheAllowedValues) {
               HasSubstr("data.image_size = 64 is not allowed; expected one of: 28, 32"));
   EXPECT_THAT(error_of("[data]\ndataset = \"mnist\"\n"), HasSubstr("expected one of: fashion-mnist"));
   EXPECT_THAT(error_of("[data]\nmember_selection = \"first\"\n"), HasSubstr("expected one of: random"));
-  EXPECT_THAT(error_of("[attack]\nsettings = [\"fbb\", \"wb\"]\n"),
-              HasSubstr("attack.settings[1] = \"wb\" is not allowed; expected one of: fbb, dis"));
+  EXPECT_THAT(error_of("[attack]\nsettings = [\"fbb\", \"lira\"]\n"),
+              HasSubstr("attack.settings[1] = \"lira\" is not allowed; expected one of: fbb, pbb, wb, dis, mc, domias"));
+  EXPECT_THAT(error_of("[attack]\npbb_init = \"nearest\"\n"),
+              HasSubstr("attack.pbb_init = \"nearest\" is not allowed; expected one of: nn, zero, random"));
+  EXPECT_THAT(error_of("[attack]\npbb_bracket = 0.0\n"), HasSubstr("expected a float in (0, 1000]"));
   EXPECT_THAT(
       error_of("[experiment]\nname = \"a b\"\n"),
       HasSubstr("experiment.name = \"a b\" is not allowed; expected 1 to 64 characters from [A-Za-z0-9_.-]"));

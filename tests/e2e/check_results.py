@@ -50,6 +50,10 @@ def check_contract(path):
             assert members.sum() * 2 == len(members), f"{name}: query set is not half members"
             auc = auc_mann_whitney(scores, members)
             assert abs(auc - group.attrs["auc"]) < 1e-12, f"{name}: auc {group.attrs['auc']} != {auc}"
+            low, high = group.attrs["auc_ci_low"], group.attrs["auc_ci_high"]
+            assert low <= auc <= high, f"{name}: AUC {auc} outside its bootstrap interval [{low}, {high}]"
+            if group.attrs["setting"] in ("pbb", "wb"):
+                assert group.attrs["generator_evaluations_per_query"] > 1, f"{name}: no generator evaluations"
             seed = f"seed{group.attrs['seed']}"
             train = set(splits[seed]["train_pool"][: group.attrs["train_size"]].tolist())
             holdout = set(splits[seed]["holdout"][()].tolist())
@@ -66,7 +70,7 @@ def main():
         assert names == other, f"different attack groups: {names} vs {other}"
         with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
             for name in names:
-                for key in ("score", "distance", "sample_index"):
+                for key in ("score", "distance", "sample_index", "roc_tpr"):
                     x, y = a["attacks"][name][key][()], b["attacks"][name][key][()]
                     assert np.array_equal(x, y), f"{name}/{key} differs: max |diff| {np.abs(x - y).max()}"
                 assert a["attacks"][name].attrs["auc"] == b["attacks"][name].attrs["auc"]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end through the real executable and real Open MPI ranks:
-#  1. tiny sweep on 1 rank and on 2 ranks: both results.h5 follow the contract, scores bitwise identical;
+#  1. tiny sweep (every attack setting) on 1, 2 and 4 ranks: each results.h5 follows the contract, scores
+#     bitwise identical;
 #  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment;
 #  3. a run killed (SIGKILL, all ranks) in the middle of training resumes from its checkpoint and ends with
 #     the same scores as an uninterrupted run;
@@ -20,13 +21,16 @@ config_for() {  # config_for NAME RESULTS_DIR [extra sed expression]
 }
 fail() { echo "e2e: FAILED: $*" >&2; exit 1; }
 
-echo "== 1 rank and 2 ranks"
+echo "== 1, 2 and 4 ranks"
 c1=$(config_for one "$work/one")
 c2=$(config_for two "$work/two")
+c4=$(config_for four "$work/four")
 "$root/launch/mpi" -n 1 "$bin" run "$c1" > "$work/one.log" 2>&1 || { cat "$work/one.log"; fail "1-rank run"; }
 "$root/launch/mpi" -n 2 "$bin" run "$c2" > "$work/two.log" 2>&1 || { cat "$work/two.log"; fail "2-rank run"; }
+"$root/launch/mpi" -n 4 "$bin" run "$c4" > "$work/four.log" 2>&1 || { cat "$work/four.log"; fail "4-rank run"; }
 grep -q "| dcgan | fbb | yes |" "$work/two.log" || fail "run did not print the leak table"
 "$python" "$here/check_results.py" "$work/one/tiny/results.h5" "$work/two/tiny/results.h5"
+"$python" "$here/check_results.py" "$work/one/tiny/results.h5" "$work/four/tiny/results.h5"
 for f in config.toml provenance.toml report.md report.csv logs/rank-0.log logs/rank-1.log; do
   [ -s "$work/two/tiny/$f" ] || fail "missing $f"
 done
@@ -34,9 +38,9 @@ done
 echo "== resume, plan, report"
 before=$(sha256sum "$work/two/tiny/attacks/"*.h5)
 "$root/launch/mpi" -n 2 "$bin" run "$c2" > "$work/rerun.log" 2>&1 || { cat "$work/rerun.log"; fail "rerun"; }
-grep -q "7 already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip finished jobs"; }
+grep -q "15 already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip finished jobs"; }
 [ "$before" = "$(sha256sum "$work/two/tiny/attacks/"*.h5)" ] || fail "rerun rewrote finished attacks"
-"$bin" plan "$c2" | grep -q "7 of 7 already done" || fail "plan"
+"$bin" plan "$c2" | grep -q "15 of 15 already done" || fail "plan"
 "$bin" report "$c2" | grep -q "| dcgan | dis | no |" || fail "report"
 
 echo "== killed mid-training, then resumed"

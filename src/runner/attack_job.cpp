@@ -1,0 +1,405 @@
+#include "runner/attack_job.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+#include "attacks/membership.h"
+#include "attacks/reconstruction.h"
+#include "core/log.h"
+#include "core/seeding.h"
+#include "data/images.h"
+#include "io/atomic_file.h"
+#include "io/h5.h"
+#include "metrics/bootstrap.h"
+#include "metrics/roc.h"
+#include "runner/messages.h"
+#include "train/gan_trainer.h"
+
+namespace ganleaks::runner {
+namespace {
+
+struct Release {  // what the attacker gets of one trained model
+  models::DcganGenerator generator{nullptr};
+  models::DcganDiscriminator discriminator{nullptr};
+  std::uint64_t sample_stream = 0;  // seed of its k generated samples
+};
+
+// Per-query losses of one model (higher = less likely a member) and how they were obtained.
+struct Losses {
+  std::vector<double> loss;
+  std::vector<std::int64_t> evaluations;  // generator evaluations per query (pbb, wb)
+  std::map<std::string, double> attrs;    // e.g. mc_radius_mse
+};
+
+// One block's share of a query-sharded pass.
+struct BlockResult {
+  int block = 0;
+  std::vector<double> loss;
+  std::vector<std::int64_t> evaluations;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & block & loss & evaluations;
+  }
+};
+
+// One sample chunk's contribution for every query: nearest candidates or per-query values.
+struct ChunkResult {
+  std::int64_t chunk = 0;
+  std::vector<float> d2;
+  std::vector<std::int64_t> index;
+  std::vector<double> values;  // mse of the candidate, a count, or a log kernel sum
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & chunk & d2 & index & values;
+  }
+};
+
+using Chunks = std::vector<std::pair<std::int64_t, at::Tensor>>;  // (chunk index, (n, D) samples)
+
+double median(std::vector<double> values) { return metrics::quantile(values, 0.5); }
+
+double log_add_exp(double a, double b) {
+  if (a == -std::numeric_limits<double>::infinity()) return b;
+  if (b == -std::numeric_limits<double>::infinity()) return a;
+  const double hi = std::max(a, b);
+  return hi + std::log1p(std::exp(std::min(a, b) - hi));
+}
+
+class AttackRun {
+ public:
+  AttackRun(const Job& job, const AttackInputs& in) : job_(job), in_(in), cfg_(in.config.attack) {
+    queries_ = data::make_query_set(in.splits, job.train_size, query_count(in.config, job.train_size), job.seed);
+    total_ = static_cast<std::int64_t>(queries_.sample_index.size());
+    blocks_ = static_cast<int>((total_ + cfg_.block_size - 1) / cfg_.block_size);
+    images_ = data::images_to_tensor(in.pool, queries_.sample_index, in.config.data.image_size);
+    flat_ = images_.reshape({total_, -1});
+    calibrate_ = std::ranges::find(cfg_.calibrated, true) != cfg_.calibrated.end();
+  }
+
+  void run() {
+    if (root()) {
+      log::info(fmt::format("attack {}: {} queries in {} blocks over {} ranks", job_.name, total_, blocks_,
+                            in_.world.size()));
+    }
+    auto victim = load_release(victim_run_name(job_.train_size, job_.seed), "fbb:victim");
+    const auto victim_losses = losses(victim, "victim");
+    Losses reference_losses;
+    if (calibrate_) {
+      if (job_.setting == "domias") {
+        reference_losses = domias_reference_data();
+      } else {
+        auto reference = load_release(reference_run_name(job_.seed), "fbb:reference");
+        reference_losses = losses(reference, "reference");
+      }
+    }
+    if (!root()) return;
+    write_record(victim_losses, reference_losses);
+    log::info(fmt::format("attack {}: done", job_.name));
+  }
+
+ private:
+  bool root() const { return in_.world.is_root(); }
+
+  Release load_release(const std::string& run, const std::string& stream_tag) const {
+    const auto& model = in_.config.model;
+    const models::DcganOptions options{model.z_dim, model.width, 1};
+    Release release{models::DcganGenerator(options), models::DcganDiscriminator(options),
+                    derive_seed(job_.seed, stream_tag)};
+    const auto dir = in_.layout.run_dir(run);
+    torch::load(release.generator, train::generator_file(dir).string());
+    torch::load(release.discriminator, train::discriminator_file(dir).string());
+    release.generator->eval();
+    release.discriminator->eval();
+    return release;
+  }
+
+  Losses losses(Release& model, const std::string& role) {
+    const auto& s = job_.setting;
+    if (s == "fbb") return {nearest(generated(model)).values, {}, {}};
+    if (s == "mc") return monte_carlo(model);
+    if (s == "domias") return domias_generated(model);
+    if (s == "dis") return discriminator(model);
+    if (s == "wb") return white_box(model);
+    if (s == "pbb") return partial_black_box(model);
+    throw std::invalid_argument(fmt::format("attack {}: unknown setting '{}' ({})", job_.name, s, role));
+  }
+
+  // ---- Sample-sharded passes: chunk c of the k samples lives on rank c mod W --------------------------
+
+  Chunks generated(Release& model) const {
+    const std::int64_t k = cfg_.fbb_samples, n_chunks = (k + attacks::kSampleChunk - 1) / attacks::kSampleChunk;
+    Chunks mine;
+    for (std::int64_t c = in_.world.rank(); c < n_chunks; c += in_.world.size()) {
+      const auto count = std::min(attacks::kSampleChunk, k - c * attacks::kSampleChunk);
+      mine.emplace_back(c, attacks::generate_chunk(model.generator, model.sample_stream, c, count));
+    }
+    return mine;
+  }
+
+  Chunks data_chunks(const at::Tensor& data) const {
+    const auto n = data.size(0), n_chunks = (n + attacks::kSampleChunk - 1) / attacks::kSampleChunk;
+    Chunks mine;
+    for (std::int64_t c = in_.world.rank(); c < n_chunks; c += in_.world.size()) {
+      const auto first = c * attacks::kSampleChunk;
+      mine.emplace_back(c, data.narrow(0, first, std::min(attacks::kSampleChunk, n - first)));
+    }
+    return mine;
+  }
+
+  // Every rank's chunk results, on every rank, in chunk order.
+  std::vector<ChunkResult> all_chunks(const std::vector<ChunkResult>& mine) const {
+    const auto parts = in_.world.all_gather(to_bytes(mine));
+    std::vector<ChunkResult> all;
+    for (const auto& bytes : parts) {
+      auto part = from_bytes<std::vector<ChunkResult>>(bytes);
+      std::move(part.begin(), part.end(), std::back_inserter(all));
+    }
+    std::ranges::sort(all, {}, &ChunkResult::chunk);
+    return all;
+  }
+
+  // Nearest sample of every query (values = exact MSE), identical on every rank.
+  ChunkResult nearest(const Chunks& chunks) const {
+    std::vector<ChunkResult> mine;
+    for (const auto& [c, samples] : chunks) {
+      auto n = attacks::nearest_in_chunk(flat_, samples, c * attacks::kSampleChunk);
+      mine.push_back({c, std::move(n.d2), std::move(n.index), std::move(n.mse)});
+    }
+    attacks::NearestCandidates best;
+    for (auto& r : all_chunks(mine)) attacks::fold_nearest(best, {std::move(r.d2), std::move(r.index), std::move(r.values)});
+    return {0, best.d2, best.index, best.mse};
+  }
+
+  Losses monte_carlo(Release& model) const {
+    const auto chunks = generated(model);
+    const double radius = median(nearest(chunks).values);  // Hilprecht et al.'s median heuristic
+    std::vector<ChunkResult> mine;
+    for (const auto& [c, samples] : chunks) {
+      const auto counts = attacks::count_within(flat_, samples, radius);
+      mine.push_back({c, {}, {}, std::vector<double>(counts.begin(), counts.end())});
+    }
+    std::vector<double> within(total_, 0.0);
+    for (const auto& r : all_chunks(mine)) {
+      for (std::int64_t i = 0; i < total_; ++i) within[i] += r.values[i];
+    }
+    Losses out;
+    for (const double count : within) out.loss.push_back(-count / static_cast<double>(cfg_.fbb_samples));
+    out.attrs["mc_radius_mse"] = radius;
+    return out;
+  }
+
+  // -log of a Gaussian kernel density estimate over `chunks` (n points), bandwidth h on the MSE scale.
+  std::vector<double> negative_log_density(const Chunks& chunks, std::int64_t n, double h) const {
+    std::vector<ChunkResult> mine;
+    for (const auto& [c, points] : chunks) mine.push_back({c, {}, {}, attacks::log_kernel_sum(flat_, points, h)});
+    std::vector<double> log_sum(total_, -std::numeric_limits<double>::infinity());
+    for (const auto& r : all_chunks(mine)) {
+      for (std::int64_t i = 0; i < total_; ++i) log_sum[i] = log_add_exp(log_sum[i], r.values[i]);
+    }
+    for (auto& v : log_sum) v = -(v - std::log(static_cast<double>(n)));
+    return log_sum;
+  }
+
+  // DOMIAS (van Breugel et al. 2023): log p_G(x) - log p_R(x); the generated-data half, which also fixes the
+  // bandwidth both densities share (the median nearest-sample MSE of the queries).
+  Losses domias_generated(Release& model) {
+    const auto chunks = generated(model);
+    domias_bandwidth_ = median(nearest(chunks).values);
+    Losses out{negative_log_density(chunks, cfg_.fbb_samples, domias_bandwidth_), {}, {}};
+    out.attrs["domias_bandwidth_mse"] = domias_bandwidth_;
+    return out;
+  }
+
+  Losses domias_reference_data() const {
+    const auto& rows = in_.splits.reference;
+    const auto data = data::images_to_tensor(in_.pool, rows, in_.config.data.image_size);
+    const auto n = static_cast<std::int64_t>(rows.size());
+    return {negative_log_density(data_chunks(data.reshape({n, -1})), n, domias_bandwidth_), {}, {}};
+  }
+
+  // ---- Query-sharded passes: block b lives on rank b mod W ------------------------------------------
+
+  // Runs `score` on this rank's blocks, gathers on rank 0 and assembles there (other ranks: empty).
+  template <class Score>
+  Losses block_pass(const std::string& what, Score score) const {
+    std::vector<BlockResult> mine;
+    const auto start = std::chrono::steady_clock::now();
+    const int my_blocks = (blocks_ - in_.world.rank() + in_.world.size() - 1) / in_.world.size();
+    for (int b = in_.world.rank(); b < blocks_; b += in_.world.size()) {
+      const auto first = static_cast<std::int64_t>(b) * cfg_.block_size;
+      const auto count = std::min<std::int64_t>(cfg_.block_size, total_ - first);
+      auto result = score(first, count);
+      result.block = b;
+      mine.push_back(std::move(result));
+      if (root() && my_blocks > 1) {
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto done = static_cast<int>(mine.size());
+        log::info(fmt::format("attack {} ({}): {} of {} blocks on rank 0, {:.0f} s, ETA {:.0f} s", job_.name, what,
+                              done, my_blocks, elapsed, elapsed / done * (my_blocks - done)));
+      }
+    }
+    const auto parts = in_.world.gather(to_bytes(mine), 0);
+    Losses out;
+    if (!root()) return out;
+    out.loss.resize(total_);
+    for (const auto& bytes : parts) {
+      for (const auto& r : from_bytes<std::vector<BlockResult>>(bytes)) {
+        const auto first = static_cast<std::int64_t>(r.block) * cfg_.block_size;
+        std::ranges::copy(r.loss, out.loss.begin() + first);
+        if (!r.evaluations.empty()) {
+          out.evaluations.resize(total_);
+          std::ranges::copy(r.evaluations, out.evaluations.begin() + first);
+        }
+      }
+    }
+    return out;
+  }
+
+  Losses discriminator(Release& model) const {
+    return block_pass("dis", [&](std::int64_t first, std::int64_t count) {
+      auto logits = attacks::discriminator_logits(model.discriminator, images_.narrow(0, first, count));
+      for (auto& v : logits) v = -v;  // loss = -D(x): a confident "real" is a small loss
+      return BlockResult{0, std::move(logits), {}};
+    });
+  }
+
+  // A seeded start latent per (query, restart), from the query's dataset index: independent of blocks and ranks.
+  at::Tensor seeded_latents(std::string_view tag, std::int64_t first, std::int64_t count, int restart) const {
+    const auto z_dim = in_.config.model.z_dim;
+    auto out = torch::empty({count, z_dim});
+    for (std::int64_t i = 0; i < count; ++i) {
+      const auto sample = static_cast<std::uint64_t>(queries_.sample_index[first + i]);
+      auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(derive_seed(job_.seed, tag, sample), "restart", restart));
+      out[i].copy_(torch::randn({z_dim}, stream));
+    }
+    return out;
+  }
+
+  Losses white_box(Release& model) const {
+    const attacks::LbfgsOptions options{.max_evaluations = cfg_.wb_max_evaluations, .history = cfg_.wb_history};
+    return block_pass("wb", [&](std::int64_t first, std::int64_t count) {
+      std::vector<at::Tensor> starts;
+      for (int r = 0; r < cfg_.wb_restarts; ++r) starts.push_back(seeded_latents("wb-start", first, count, r));
+      auto rec = attacks::reconstruct_white_box(model.generator, flat_.narrow(0, first, count), starts, cfg_.lambda_reg,
+                                                options);
+      return BlockResult{0, std::move(rec.mse), std::move(rec.evaluations)};
+    });
+  }
+
+  Losses partial_black_box(Release& model) const {
+    const attacks::PowellOptions options{.max_iterations = cfg_.pbb_iterations,
+                                         .line_evaluations = cfg_.pbb_line_evaluations,
+                                         .bracket = cfg_.pbb_bracket};
+    std::vector<std::int64_t> nearest_index;
+    if (cfg_.pbb_init == "nn") nearest_index = nearest(generated(model)).index;
+    return block_pass("pbb", [&](std::int64_t first, std::int64_t count) {
+      at::Tensor start;
+      if (cfg_.pbb_init == "nn") {
+        const std::vector<std::int64_t> rows(nearest_index.begin() + first, nearest_index.begin() + first + count);
+        start = attacks::sample_latents(model.sample_stream, rows, in_.config.model.z_dim);
+      } else if (cfg_.pbb_init == "zero") {
+        start = torch::zeros({count, in_.config.model.z_dim});
+      } else {
+        start = seeded_latents("pbb-start", first, count, 0);
+      }
+      auto rec = attacks::reconstruct_partial_black_box(model.generator, flat_.narrow(0, first, count), start,
+                                                        cfg_.lambda_reg, options);
+      return BlockResult{0, std::move(rec.mse), std::move(rec.evaluations)};
+    });
+  }
+
+  // ---- The record ------------------------------------------------------------------------------------
+
+  void write_record(const Losses& victim, const Losses& reference) const {
+    const auto& config = in_.config;
+    io::write_atomically(in_.layout.attack_record(job_.name), [&](const std::filesystem::path& tmp) {
+      const auto file = io::H5File::create(tmp);
+      for (const bool calibrated : cfg_.calibrated) {
+        const auto scores = attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr);
+        const auto roc = metrics::roc_curve(scores, queries_.is_member);
+        const auto name = attack_group_name(job_, calibrated);
+        const auto group = file.root().create_group(name);
+        group.set_attr("model", config.model.name);
+        group.set_attr("train_size", job_.train_size);
+        group.set_attr("setting", job_.setting);
+        group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));
+        group.set_attr("seed", static_cast<std::int64_t>(job_.seed));
+        group.set_attr("dp_epsilon", std::numeric_limits<double>::quiet_NaN());
+        group.set_attr("auc", metrics::auc(scores, queries_.is_member));
+        for (const double fpr : metrics::kReportedFprs) {
+          group.set_attr(fmt::format("tpr_at_fpr_{}", fpr), metrics::tpr_at_fpr(roc, fpr));
+        }
+        write_intervals(group, scores, derive_seed(job_.seed, "bootstrap:" + name));
+        for (const auto& [key, value] : victim.attrs) group.set_attr(key, value);
+        if (calibrated) {
+          for (const auto& [key, value] : reference.attrs) group.set_attr(key + "_reference", value);
+        }
+        if (job_.setting == "wb" || job_.setting == "pbb") {
+          group.set_attr("lambda_reg", cfg_.lambda_reg);
+          group.set_attr("lambda_lpips", 0.0);
+          const auto sum = std::accumulate(victim.evaluations.begin(), victim.evaluations.end(), std::int64_t{0});
+          group.set_attr("generator_evaluations_per_query", static_cast<double>(sum) / static_cast<double>(total_));
+          group.write("generator_evaluations", std::span<const std::int64_t>(victim.evaluations));
+        }
+        group.write("score", std::span<const double>(scores));
+        group.write("distance", std::span<const double>(victim.loss));
+        if (calibrated) group.write("distance_reference", std::span<const double>(reference.loss));
+        group.write("is_member", std::span<const std::uint8_t>(queries_.is_member));
+        group.write("sample_index", std::span<const std::int64_t>(queries_.sample_index));
+        std::vector<double> fpr, tpr, threshold;
+        for (const auto& p : roc) {
+          fpr.push_back(p.fpr);
+          tpr.push_back(p.tpr);
+          threshold.push_back(p.threshold);
+        }
+        group.write("roc_fpr", std::span<const double>(fpr));
+        group.write("roc_tpr", std::span<const double>(tpr));
+        group.write("roc_threshold", std::span<const double>(threshold));
+      }
+    });
+  }
+
+  // 95 % bootstrap intervals as <metric>_ci_low / _ci_high (NaN when bootstrap_resamples = 0).
+  void write_intervals(const io::H5Group& group, const std::vector<double>& scores, std::uint64_t seed) const {
+    metrics::MetricIntervals ci;
+    if (cfg_.bootstrap_resamples > 0) {
+      ci = metrics::bootstrap_intervals(scores, queries_.is_member, cfg_.bootstrap_resamples, seed);
+    } else {
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      ci.auc = {nan, nan};
+      ci.tpr.fill({nan, nan});
+    }
+    group.set_attr("bootstrap_resamples", static_cast<std::int64_t>(cfg_.bootstrap_resamples));
+    group.set_attr("auc_ci_low", ci.auc.low);
+    group.set_attr("auc_ci_high", ci.auc.high);
+    for (std::size_t f = 0; f < metrics::kReportedFprs.size(); ++f) {
+      group.set_attr(fmt::format("tpr_at_fpr_{}_ci_low", metrics::kReportedFprs[f]), ci.tpr[f].low);
+      group.set_attr(fmt::format("tpr_at_fpr_{}_ci_high", metrics::kReportedFprs[f]), ci.tpr[f].high);
+    }
+  }
+
+  const Job& job_;
+  const AttackInputs& in_;
+  const AttackConfig& cfg_;
+  data::QuerySet queries_;
+  std::int64_t total_ = 0;
+  int blocks_ = 0;
+  at::Tensor images_, flat_;  // all queries, (Q, 1, S, S) and (Q, D)
+  bool calibrate_ = false;
+  double domias_bandwidth_ = 0;
+};
+
+}  // namespace
+
+void run_attack_job(const Job& job, const AttackInputs& inputs) { AttackRun(job, inputs).run(); }
+
+}  // namespace ganleaks::runner

@@ -1,0 +1,26 @@
+#pragma once
+// One membership-inference attack job, run collectively by every rank (docs/architecture.md, "A run"):
+// generated samples are sharded by chunk and queries by block; every partial result is gathered and
+// combined in a fixed order, so scores do not depend on the number of ranks. Rank 0 computes the metrics
+// and commits attacks/<id>.h5. LibTorch stays behind this header.
+#include "core/config.h"
+#include "data/idx.h"
+#include "data/splits.h"
+#include "dist/comm.h"
+#include "runner/layout.h"
+#include "runner/plan.h"
+
+namespace ganleaks::runner {
+
+struct AttackInputs {
+  const Config& config;
+  const Layout& layout;
+  const dist::Comm& world;
+  const data::ImageSet& pool;
+  const data::SeedSplits& splits;  // of the job's seed
+};
+
+// Every rank of `world` must call this for the same job; a failure on one rank aborts the run.
+void run_attack_job(const Job& job, const AttackInputs& inputs);
+
+}  // namespace ganleaks::runner
