@@ -96,6 +96,7 @@ void describe(F& f, Config& c) {
   f.integer("wb_max_evaluations", c.attack.wb_max_evaluations, {1, 1'000'000});
   f.integer("wb_history", c.attack.wb_history, {1, 1000});
   f.integer("wb_restarts", c.attack.wb_restarts, {1, 100});
+  f.choice("wb_init", c.attack.wb_init, kLatentInits);
   f.integer("pbb_iterations", c.attack.pbb_iterations, {1, 10'000});
   f.integer("pbb_line_evaluations", c.attack.pbb_line_evaluations, {2, 1000});
   f.real("pbb_bracket", c.attack.pbb_bracket, kBracket);

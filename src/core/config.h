@@ -63,6 +63,7 @@ struct AttackConfig {
   int wb_max_evaluations = 1000;
   int wb_history = 20;
   int wb_restarts = 1;
+  std::string wb_init = "random";   // first start: "random" (the paper), "nn" or "zero"; later restarts random
   int pbb_iterations = 10;
   int pbb_line_evaluations = 10;
   double pbb_bracket = 1.0;

@@ -1,5 +1,5 @@
 #pragma once
-// The leak table: attack results read back from results.h5 and rendered for people (Markdown) and
+// The leak table: attack results read back from results.h5 and rendered for people (Markdown, LaTeX) and
 // programs (CSV). `ganleaks report` and the end of `ganleaks run` both go through here.
 #include <array>
 #include <cstdint>
@@ -9,24 +9,32 @@
 
 namespace ganleaks::io {
 
+struct Estimate {
+  double value = 0;
+  double low = 0, high = 0;  // 95 % bootstrap interval; NaN when not computed
+};
+
 struct AttackRow {
   std::string id;  // group name under /attacks
   std::string model, setting;
   bool calibrated = false;
   std::int64_t train_size = 0;
   std::uint64_t seed = 0;
-  double auc = 0;
-  std::array<double, 3> tpr{};  // at FPR 0.1 %, 1 %, 10 %
+  Estimate auc;
+  std::array<Estimate, 3> tpr{};  // at FPR 0.1 %, 1 %, 10 %
+  std::vector<double> roc_fpr, roc_tpr;
 };
 
 std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5);
 
-// AUC per (setting, calibrated) x training-set size; the mean over seeds, with the standard deviation
-// when there are several.
-std::string auc_table_markdown(const std::vector<AttackRow>& rows);
-// TPR at the reported FPRs, same layout, one table per FPR.
+enum class TableStyle { kMarkdown, kLatex };
+
+// AUC per (model, setting, calibrated) x training-set size. One seed: the value and its 95 % bootstrap
+// interval; several seeds: mean ± standard deviation over seeds.
+std::string auc_table(const std::vector<AttackRow>& rows, TableStyle style);
+// TPR at the reported FPRs, same layout, one table per FPR (Markdown).
 std::string tpr_tables_markdown(const std::vector<AttackRow>& rows);
-// One line per attack group.
+// One line per attack group, intervals included.
 std::string attack_rows_csv(const std::vector<AttackRow>& rows);
 
 }  // namespace ganleaks::io

@@ -284,11 +284,24 @@ class AttackRun {
     return out;
   }
 
+  // A search's first start for queries [first, first + count): `init` is "nn" (the latent of each query's
+  // nearest generated sample, nearest_index), "zero" or "random" (seeded_latents under `tag`).
+  at::Tensor start_latents(const std::string& init, const Release& model, const std::vector<std::int64_t>& nearest_index,
+                           std::string_view tag, std::int64_t first, std::int64_t count) const {
+    if (init == "nn") {
+      const std::vector<std::int64_t> rows(nearest_index.begin() + first, nearest_index.begin() + first + count);
+      return attacks::sample_latents(model.sample_stream, rows, in_.config.model.z_dim);
+    }
+    if (init == "zero") return torch::zeros({count, in_.config.model.z_dim});
+    return seeded_latents(tag, first, count, 0);
+  }
+
   Losses white_box(Release& model) const {
     const attacks::LbfgsOptions options{.max_evaluations = cfg_.wb_max_evaluations, .history = cfg_.wb_history};
+    const auto nearest_index = cfg_.wb_init == "nn" ? nearest(generated(model)).index : std::vector<std::int64_t>{};
     return block_pass("wb", [&](std::int64_t first, std::int64_t count) {
-      std::vector<at::Tensor> starts;
-      for (int r = 0; r < cfg_.wb_restarts; ++r) starts.push_back(seeded_latents("wb-start", first, count, r));
+      std::vector<at::Tensor> starts{start_latents(cfg_.wb_init, model, nearest_index, "wb-start", first, count)};
+      for (int r = 1; r < cfg_.wb_restarts; ++r) starts.push_back(seeded_latents("wb-start", first, count, r));
       auto rec = attacks::reconstruct_white_box(model.generator, flat_.narrow(0, first, count), starts, cfg_.lambda_reg,
                                                 options);
       return BlockResult{0, std::move(rec.mse), std::move(rec.evaluations)};
@@ -299,18 +312,9 @@ class AttackRun {
     const attacks::PowellOptions options{.max_iterations = cfg_.pbb_iterations,
                                          .line_evaluations = cfg_.pbb_line_evaluations,
                                          .bracket = cfg_.pbb_bracket};
-    std::vector<std::int64_t> nearest_index;
-    if (cfg_.pbb_init == "nn") nearest_index = nearest(generated(model)).index;
+    const auto nearest_index = cfg_.pbb_init == "nn" ? nearest(generated(model)).index : std::vector<std::int64_t>{};
     return block_pass("pbb", [&](std::int64_t first, std::int64_t count) {
-      at::Tensor start;
-      if (cfg_.pbb_init == "nn") {
-        const std::vector<std::int64_t> rows(nearest_index.begin() + first, nearest_index.begin() + first + count);
-        start = attacks::sample_latents(model.sample_stream, rows, in_.config.model.z_dim);
-      } else if (cfg_.pbb_init == "zero") {
-        start = torch::zeros({count, in_.config.model.z_dim});
-      } else {
-        start = seeded_latents("pbb-start", first, count, 0);
-      }
+      const auto start = start_latents(cfg_.pbb_init, model, nearest_index, "pbb-start", first, count);
       auto rec = attacks::reconstruct_partial_black_box(model.generator, flat_.narrow(0, first, count), start,
                                                         cfg_.lambda_reg, options);
       return BlockResult{0, std::move(rec.mse), std::move(rec.evaluations)};

@@ -14,6 +14,7 @@
 #include "data/idx.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
+#include "io/plots.h"
 #include "io/report.h"
 #include "runner/coordinator.h"
 #include "runner/executor.h"
@@ -122,15 +123,23 @@ std::string write_report(const Config& config, const Layout& layout) {
     throw UserError(fmt::format("{}: no such file; run `ganleaks run` for this config first", layout.results().string()));
   }
   const auto rows = io::read_attack_rows(layout.results());
-  const auto auc = io::auc_table_markdown(rows);
+  const auto auc = io::auc_table(rows, io::TableStyle::kMarkdown);
+  const auto spread = config.experiment.seeds.size() == 1
+                          ? std::string("[95 % bootstrap interval over queries]")
+                          : fmt::format("mean ± standard deviation over {} seeds", config.experiment.seeds.size());
   const auto text = fmt::format(
       "# ganleaks report: {}\n\nMembership-inference AUC (0.5 = no leak, 1 = every member identified), "
-      "model {} on {}, mean over {} seed(s).\n\n{}\n## TPR at low FPR\n\n{}\n## Resolved config\n\n```toml\n{}```\n\n"
-      "Provenance: `provenance.toml`; per-rank logs: `logs/`; all scores: `results.h5`.\n",
-      config.experiment.name, config.model.name, config.data.dataset, config.experiment.seeds.size(), auc,
-      io::tpr_tables_markdown(rows), to_toml(config));
+      "model {} on {}, {}.\n\n{}\n![AUC vs training-set size](plots/auc_vs_size.png)\n\n"
+      "## TPR at low FPR\n\n{}\nROC curves: `plots/roc_n<size>.png`.\n\n## Resolved config\n\n```toml\n{}```\n\n"
+      "Provenance: `provenance.toml`; per-rank logs: `logs/`; all scores: `results.h5`; LaTeX table: `report.tex`.\n",
+      config.experiment.name, config.model.name, config.data.dataset, spread, auc, io::tpr_tables_markdown(rows),
+      to_toml(config));
   write_text(layout.report_md(), text);
   write_text(layout.report_csv(), io::attack_rows_csv(rows));
+  write_text(layout.report_tex(), io::auc_table(rows, io::TableStyle::kLatex));
+  if (const auto problem = io::write_plots(rows, layout.plots()); !problem.empty()) {
+    log::warn(fmt::format("plots not drawn: {}; tables and data are complete", problem));
+  }
   return auc;
 }
 

@@ -21,6 +21,8 @@ struct Layout {
   std::filesystem::path results() const { return root / "results.h5"; }
   std::filesystem::path report_md() const { return root / "report.md"; }
   std::filesystem::path report_csv() const { return root / "report.csv"; }
+  std::filesystem::path report_tex() const { return root / "report.tex"; }
+  std::filesystem::path plots() const { return root / "plots"; }
 };
 
 }  // namespace ganleaks::runner

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <limits>
 
 namespace ganleaks::attacks {
@@ -67,6 +68,58 @@ TEST(Fbb, GeneratedChunksAreReproducibleAndPrefixStable) {
   EXPECT_TRUE(torch::equal(a.narrow(0, 0, 17), b)) << "sample i must not depend on how many are drawn";
   EXPECT_FALSE(torch::equal(b, c)) << "chunks must use different latents";
   EXPECT_LE(a.abs().max().item<float>(), 1.0f);
+}
+
+TEST(Fbb, FoldingChunksInAnyRankOrderEqualsTheWholeSearch) {
+  torch::manual_seed(5);
+  const auto samples = torch::randn({3 * kSampleChunk + 11, 20});
+  const auto queries = torch::randn({17, 20});
+  const auto whole = nearest_generated(queries, samples);
+  // Two "ranks": chunks 0 and 2 on one, 1 and 3 on the other, folded in chunk order as the runner does.
+  std::vector<NearestCandidates> by_chunk;
+  for (std::int64_t c = 0; c * kSampleChunk < samples.size(0); ++c) {
+    const auto first = c * kSampleChunk;
+    by_chunk.push_back(nearest_in_chunk(queries, samples.narrow(0, first, std::min(kSampleChunk, samples.size(0) - first)), first));
+  }
+  NearestCandidates folded;
+  for (const auto& chunk : by_chunk) fold_nearest(folded, chunk);
+  EXPECT_EQ(folded.index, whole.index);
+  EXPECT_EQ(folded.mse, whole.mse);
+}
+
+TEST(MonteCarlo, CountsWithinTheRadiusEqualABruteForceLoop) {
+  torch::manual_seed(6);
+  const auto samples = torch::randn({300, 16}), queries = torch::randn({9, 16});
+  const auto q = queries.to(torch::kFloat64), s = samples.to(torch::kFloat64);
+  const double radius = 1.8;  // on the MSE scale
+  const auto fast = count_within(queries, samples, radius);
+  for (std::int64_t i = 0; i < 9; ++i) {
+    std::int64_t slow = 0;
+    for (std::int64_t j = 0; j < 300; ++j) slow += (q[i] - s[j]).square().mean().item<double>() <= radius;
+    EXPECT_EQ(fast[i], slow) << "query " << i;
+  }
+  // A sample exactly on the boundary counts (<=): a query at distance 0 with radius 0 counts itself.
+  EXPECT_EQ(count_within(samples.narrow(0, 4, 1), samples, 0.0)[0], 1);
+}
+
+TEST(Domias, LogKernelSumEqualsABruteForceLoop) {
+  torch::manual_seed(7);
+  const auto samples = torch::randn({200, 12}), queries = torch::randn({5, 12});
+  const auto q = queries.to(torch::kFloat64), s = samples.to(torch::kFloat64);
+  const double h = 0.7;
+  const auto fast = log_kernel_sum(queries, samples, h);
+  for (std::int64_t i = 0; i < 5; ++i) {
+    double sum = 0;
+    for (std::int64_t j = 0; j < 200; ++j) sum += std::exp(-(q[i] - s[j]).square().mean().item<double>() / (2 * h));
+    EXPECT_NEAR(fast[i], std::log(sum), 1e-5) << "query " << i;
+  }
+}
+
+TEST(Latents, SampleLatentsAreTheLatentsBehindGeneratedChunks) {
+  const auto chunk = chunk_latents(9, 2, 6);
+  const auto picked = sample_latents(9, {2 * kSampleChunk + 7, 2 * kSampleChunk}, 6);
+  EXPECT_TRUE(torch::equal(picked[0], chunk[7]));
+  EXPECT_TRUE(torch::equal(picked[1], chunk[0]));
 }
 
 TEST(Scores, CalibrationSubtractsTheReferenceLoss) {
