@@ -5,11 +5,14 @@
 namespace ganleaks::attacks {
 namespace {
 
-// Exact float64 MSE between each query and G(z) of its row.
-at::Tensor reconstruction_mse(models::DcganGenerator& generator, const at::Tensor& queries, const at::Tensor& z) {
+// The attack's loss of each query at its latent: float64 MSE plus the LPIPS term, without the regulariser.
+at::Tensor reconstruction_loss(models::DcganGenerator& generator, const at::Tensor& queries, const at::Tensor& z,
+                               const ReconstructionLoss& loss) {
   torch::NoGradGuard no_grad;
-  const auto images = generator->forward(z).reshape({z.size(0), -1}).to(torch::kFloat64);
-  return (queries.to(torch::kFloat64) - images).square().mean(1);
+  const auto images = generator->forward(z).reshape({z.size(0), -1});
+  auto out = (queries.to(torch::kFloat64) - images.to(torch::kFloat64)).square().mean(1);
+  if (loss.lambda_lpips > 0) out += loss.lambda_lpips * (*loss.lpips)(images, queries).to(torch::kFloat64);
+  return out;
 }
 
 std::vector<double> to_vector(const at::Tensor& t) {
@@ -25,38 +28,42 @@ void freeze(models::DcganGenerator& generator) {
 }  // namespace
 
 LatentObjective reconstruction_objective(models::DcganGenerator& generator, const at::Tensor& queries,
-                                         double lambda_reg) {
+                                         const ReconstructionLoss& loss) {
   TORCH_CHECK(queries.dim() == 2, "reconstruction_objective: expected flattened queries (Q, D), got ", queries.sizes());
-  return [generator, queries, lambda_reg](const at::Tensor& z, const at::Tensor& rows) mutable {
+  TORCH_CHECK(loss.lambda_lpips == 0 || loss.lpips, "reconstruction_objective: lambda_lpips > 0 needs an LPIPS model");
+  return [generator, queries, loss](const at::Tensor& z, const at::Tensor& rows) mutable {
     const auto images = generator->forward(z).reshape({z.size(0), -1});
-    const auto mse = (images - queries.index_select(0, rows)).square().mean(1);
-    if (lambda_reg == 0) return mse;
-    return mse + lambda_reg * (z.square().sum(1) - static_cast<double>(z.size(1))).square();
+    const auto targets = queries.index_select(0, rows);
+    auto value = (images - targets).square().mean(1);
+    if (loss.lambda_lpips > 0) value = value + loss.lambda_lpips * (*loss.lpips)(images, targets);
+    if (loss.lambda_reg > 0) value = value + loss.lambda_reg * (z.square().sum(1) - static_cast<double>(z.size(1))).square();
+    return value;
   };
 }
 
 Reconstruction reconstruct_white_box(models::DcganGenerator& generator, const at::Tensor& queries,
-                                     const std::vector<at::Tensor>& starts, double lambda_reg,
+                                     const std::vector<at::Tensor>& starts, const ReconstructionLoss& loss,
                                      const LbfgsOptions& options) {
   TORCH_CHECK(!starts.empty(), "reconstruct_white_box: no starting points");
   freeze(generator);
-  const auto objective = reconstruction_objective(generator, queries, lambda_reg);
+  const auto objective = reconstruction_objective(generator, queries, loss);
   at::Tensor best;
   std::vector<std::int64_t> evaluations(queries.size(0), 0);
   for (const auto& start : starts) {
     const auto result = lbfgs_batched(objective, start, options);
-    const auto mse = reconstruction_mse(generator, queries, result.z);
-    best = best.defined() ? torch::minimum(best, mse) : mse;
+    const auto value = reconstruction_loss(generator, queries, result.z, loss);
+    best = best.defined() ? torch::minimum(best, value) : value;
     for (std::size_t i = 0; i < evaluations.size(); ++i) evaluations[i] += result.evaluations[i];
   }
   return {to_vector(best), evaluations};
 }
 
 Reconstruction reconstruct_partial_black_box(models::DcganGenerator& generator, const at::Tensor& queries,
-                                             const at::Tensor& start, double lambda_reg, const PowellOptions& options) {
+                                             const at::Tensor& start, const ReconstructionLoss& loss,
+                                             const PowellOptions& options) {
   freeze(generator);
-  const auto result = powell_batched(reconstruction_objective(generator, queries, lambda_reg), start, options);
-  return {to_vector(reconstruction_mse(generator, queries, result.z)), result.evaluations};
+  const auto result = powell_batched(reconstruction_objective(generator, queries, loss), start, options);
+  return {to_vector(reconstruction_loss(generator, queries, result.z, loss)), result.evaluations};
 }
 
 }  // namespace ganleaks::attacks

@@ -1,7 +1,7 @@
 #pragma once
 // Optimisation-based reconstruction attacks (GAN-Leaks Sec. 5.3, 5.4): R(x|G) = G(z*) with
-//   z* = argmin_z  MSE(x, G(z)) + lambda_reg * (||z||^2 - dim z)^2
-// and the loss L(x) = MSE(x, G(z*)) (the regulariser only steers the search; SPEC §1).
+//   z* = argmin_z  L(x, G(z)) + lambda_reg * (||z||^2 - dim z)^2,   L = MSE + lambda_lpips * LPIPS
+// and the attack's loss L(x, G(z*)) (the regulariser only steers the search; SPEC §1).
 //  - white box (`wb`): L-BFGS with gradients through the generator, best of several random starts;
 //  - partial black box (`pbb`): Powell's method on generator outputs only, no gradients.
 // Both run a block of queries at once (attacks/latent_search.h): results per query do not depend on the
@@ -12,25 +12,33 @@
 #include <vector>
 
 #include "attacks/latent_search.h"
+#include "attacks/lpips.h"
 #include "models/dcgan.h"
 
 namespace ganleaks::attacks {
 
+struct ReconstructionLoss {
+  double lambda_reg = 0.001;
+  const Lpips* lpips = nullptr;  // with lambda_lpips > 0
+  double lambda_lpips = 0;
+};
+
 struct Reconstruction {
-  std::vector<double> mse;                // L(x) = MSE(x, G(z*)), float64
+  std::vector<double> loss;               // L(x, G(z*)) = MSE (float64) + lambda_lpips * LPIPS
   std::vector<std::int64_t> evaluations;  // generator evaluations per query (all restarts)
 };
 
-// Per-query search objective for queries (Q, D) flattened: MSE(x_i, G(z_i)) + lambda_reg (||z_i||^2 - d)^2.
+// Per-query search objective for queries (Q, D) flattened: L(x_i, G(z_i)) + lambda_reg (||z_i||^2 - d)^2.
 LatentObjective reconstruction_objective(models::DcganGenerator& generator, const at::Tensor& queries,
-                                         double lambda_reg);
+                                         const ReconstructionLoss& loss);
 
-// starts: one (Q, z_dim) tensor per restart; the restart with the lowest MSE wins per query.
+// starts: one (Q, z_dim) tensor per restart; the restart with the lowest loss wins per query.
 Reconstruction reconstruct_white_box(models::DcganGenerator& generator, const at::Tensor& queries,
-                                     const std::vector<at::Tensor>& starts, double lambda_reg,
+                                     const std::vector<at::Tensor>& starts, const ReconstructionLoss& loss,
                                      const LbfgsOptions& options);
 
 Reconstruction reconstruct_partial_black_box(models::DcganGenerator& generator, const at::Tensor& queries,
-                                             const at::Tensor& start, double lambda_reg, const PowellOptions& options);
+                                             const at::Tensor& start, const ReconstructionLoss& loss,
+                                             const PowellOptions& options);
 
 }  // namespace ganleaks::attacks

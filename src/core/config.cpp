@@ -33,6 +33,7 @@ struct TextRule {
 };
 
 constexpr TextRule kNonEmpty{"a non-empty string", [](std::string_view s) { return !s.empty(); }};
+constexpr TextRule kAnyText{"a string", [](std::string_view) { return true; }};
 constexpr std::string_view kNameChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 constexpr TextRule kName{"1 to 64 characters from [A-Za-z0-9_.-]", [](std::string_view s) {
                            return !s.empty() && s.size() <= 64 && s.find_first_not_of(kNameChars) == s.npos;
@@ -93,6 +94,8 @@ void describe(F& f, Config& c) {
   f.integer("block_size", c.attack.block_size, {1, 65536});
   f.integer("bootstrap_resamples", c.attack.bootstrap_resamples, {0, 1'000'000});
   f.real("lambda_reg", c.attack.lambda_reg, kRegulariser);
+  f.real("lambda_lpips", c.attack.lambda_lpips, kRegulariser);
+  f.text("lpips_model", c.attack.lpips_model, kAnyText);
   f.integer("wb_max_evaluations", c.attack.wb_max_evaluations, {1, 1'000'000});
   f.integer("wb_history", c.attack.wb_history, {1, 1000});
   f.integer("wb_restarts", c.attack.wb_restarts, {1, 100});
@@ -364,6 +367,11 @@ Config parse_config(std::string_view toml_text, std::string_view source_name) {
   describe(reader, c);
   reader.finish();
   std::ranges::sort(c.sweep.train_sizes);
+  if (c.attack.lambda_lpips > 0 && c.attack.lpips_model.empty()) {
+    throw ConfigError(fmt::format("{}: attack.lambda_lpips = {} needs attack.lpips_model, the path of a TorchScript "
+                                  "LPIPS model (docs/attacks.md)",
+                                  source_name, show(c.attack.lambda_lpips)));
+  }
   return c;
 }
 

@@ -60,6 +60,8 @@ struct AttackConfig {
   int block_size = 256;              // queries per block, the unit of sharding over ranks
   int bootstrap_resamples = 1000;    // 0: no intervals
   double lambda_reg = 0.001;         // latent-norm regulariser of pbb/wb during optimisation only
+  double lambda_lpips = 0;           // weight of LPIPS in the pbb/wb loss; > 0 needs lpips_model
+  std::string lpips_model;           // TorchScript LPIPS model file (attacks/lpips.h)
   int wb_max_evaluations = 1000;
   int wb_history = 20;
   int wb_restarts = 1;

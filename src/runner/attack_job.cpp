@@ -12,6 +12,7 @@
 #include <map>
 #include <numeric>
 
+#include "attacks/lpips.h"
 #include "attacks/membership.h"
 #include "attacks/reconstruction.h"
 #include "core/log.h"
@@ -83,6 +84,9 @@ class AttackRun {
     images_ = data::images_to_tensor(in.pool, queries_.sample_index, in.config.data.image_size);
     flat_ = images_.reshape({total_, -1});
     calibrate_ = std::ranges::find(cfg_.calibrated, true) != cfg_.calibrated.end();
+    if (cfg_.lambda_lpips > 0 && (job.setting == "pbb" || job.setting == "wb")) {
+      lpips_ = std::make_unique<attacks::Lpips>(cfg_.lpips_model, 1, in.config.data.image_size);
+    }
   }
 
   void run() {
@@ -284,6 +288,10 @@ class AttackRun {
     return out;
   }
 
+  attacks::ReconstructionLoss reconstruction_loss() const {
+    return {.lambda_reg = cfg_.lambda_reg, .lpips = lpips_.get(), .lambda_lpips = cfg_.lambda_lpips};
+  }
+
   // A search's first start for queries [first, first + count): `init` is "nn" (the latent of each query's
   // nearest generated sample, nearest_index), "zero" or "random" (seeded_latents under `tag`).
   at::Tensor start_latents(const std::string& init, const Release& model, const std::vector<std::int64_t>& nearest_index,
@@ -302,9 +310,9 @@ class AttackRun {
     return block_pass("wb", [&](std::int64_t first, std::int64_t count) {
       std::vector<at::Tensor> starts{start_latents(cfg_.wb_init, model, nearest_index, "wb-start", first, count)};
       for (int r = 1; r < cfg_.wb_restarts; ++r) starts.push_back(seeded_latents("wb-start", first, count, r));
-      auto rec = attacks::reconstruct_white_box(model.generator, flat_.narrow(0, first, count), starts, cfg_.lambda_reg,
-                                                options);
-      return BlockResult{0, std::move(rec.mse), std::move(rec.evaluations)};
+      auto rec = attacks::reconstruct_white_box(model.generator, flat_.narrow(0, first, count), starts,
+                                                reconstruction_loss(), options);
+      return BlockResult{0, std::move(rec.loss), std::move(rec.evaluations)};
     });
   }
 
@@ -316,8 +324,8 @@ class AttackRun {
     return block_pass("pbb", [&](std::int64_t first, std::int64_t count) {
       const auto start = start_latents(cfg_.pbb_init, model, nearest_index, "pbb-start", first, count);
       auto rec = attacks::reconstruct_partial_black_box(model.generator, flat_.narrow(0, first, count), start,
-                                                        cfg_.lambda_reg, options);
-      return BlockResult{0, std::move(rec.mse), std::move(rec.evaluations)};
+                                                        reconstruction_loss(), options);
+      return BlockResult{0, std::move(rec.loss), std::move(rec.evaluations)};
     });
   }
 
@@ -349,7 +357,8 @@ class AttackRun {
         }
         if (job_.setting == "wb" || job_.setting == "pbb") {
           group.set_attr("lambda_reg", cfg_.lambda_reg);
-          group.set_attr("lambda_lpips", 0.0);
+          group.set_attr("lambda_lpips", cfg_.lambda_lpips);
+          group.set_attr("lpips_model", cfg_.lpips_model);
           const auto sum = std::accumulate(victim.evaluations.begin(), victim.evaluations.end(), std::int64_t{0});
           group.set_attr("generator_evaluations_per_query", static_cast<double>(sum) / static_cast<double>(total_));
           group.write("generator_evaluations", std::span<const std::int64_t>(victim.evaluations));
@@ -400,6 +409,7 @@ class AttackRun {
   at::Tensor images_, flat_;  // all queries, (Q, 1, S, S) and (Q, D)
   bool calibrate_ = false;
   double domias_bandwidth_ = 0;
+  std::unique_ptr<attacks::Lpips> lpips_;  // pbb/wb with lambda_lpips > 0
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "attacks/lpips.h"
 #include "core/log.h"
 #include "data/idx.h"
 #include "io/atomic_file.h"
@@ -198,6 +199,11 @@ Layout run_experiment(const Config& config, const RunOptions& options, const dis
   std::int64_t failed = load_error.empty() ? 0 : 1;
   world.all_reduce(std::span(&failed, 1), dist::ReduceOp::kMax);
   if (failed) throw UserError(load_error.empty() ? "the dataset could not be read on another rank" : load_error);
+
+  // A user-supplied LPIPS model is checked (loaded and probed) before any work starts.
+  if (config.attack.lambda_lpips > 0) {
+    on_root_agreed(world, [&] { attacks::Lpips(config.attack.lpips_model, 1, config.data.image_size); });
+  }
 
   log::start(layout.rank_log(world.rank()), world.rank(), world.is_root());
   const auto provenance = provenance_toml(options.command_line, world);  // collective: gathers host names

@@ -1,0 +1,29 @@
+#pragma once
+// LPIPS (Zhang et al. 2018) in the pbb/wb reconstruction loss, from a user-supplied TorchScript model: the
+// pretrained network weights cannot be downloaded here, so ganleaks ships none (SPEC §1).
+//
+// Contract of the model file: `model(x, y)` with x, y of shape (B, 3, H, W) in [-1, 1] returns B distances,
+// shaped (B) or (B, 1, 1, 1). Grayscale images are repeated to 3 channels. Checked on load with a probe.
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <memory>
+
+namespace ganleaks::attacks {
+
+class Lpips {
+ public:
+  // Throws UserError naming the file when it is missing, not TorchScript, or breaks the contract above.
+  Lpips(const std::filesystem::path& file, int channels, int image_size);
+  ~Lpips();
+  Lpips(Lpips&&) noexcept;
+
+  // Per-row distances between flattened images a and b, (B, channels * image_size^2) each; differentiable.
+  at::Tensor operator()(const at::Tensor& a, const at::Tensor& b) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ganleaks::attacks
