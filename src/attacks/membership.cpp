@@ -50,39 +50,56 @@ std::vector<T> to_vector(const at::Tensor& t) {
 }
 }  // namespace
 
-NearestCandidates nearest_in_chunk(const at::Tensor& queries, const at::Tensor& chunk, std::int64_t first_index) {
-  TORCH_CHECK(chunk.size(0) > 0, "nearest_in_chunk: empty chunk");
+NearestCandidates nearest_in_chunks(const at::Tensor& queries, const SampleChunks& chunks) {
+  TORCH_CHECK(queries.dim() == 2, "nearest_in_chunks: expected (Q, D) queries, got ", queries.sizes());
+  TORCH_CHECK(!chunks.empty(), "nearest_in_chunks: no samples");
   torch::NoGradGuard no_grad;
-  const auto [value, index] = squared_distances(queries, chunk).min(1);
-  const auto winners = chunk.index_select(0, index).to(torch::kFloat64);
-  const auto mse = (queries.to(torch::kFloat64) - winners).square().mean(1);
-  return {to_vector<float>(value), to_vector<std::int64_t>(index + first_index), to_vector<double>(mse)};
+  const auto q_count = queries.size(0);
+  auto best = torch::full({q_count}, std::numeric_limits<float>::infinity());
+  auto best_index = torch::zeros({q_count}, torch::kInt64), best_chunk = best_index.clone(), best_row = best_index.clone();
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const auto& [first, samples] = chunks[c];
+    TORCH_CHECK(samples.size(0) > 0, "nearest_in_chunks: empty chunk");
+    const auto [value, row] = squared_distances(queries, samples).min(1);  // first minimum on ties
+    const auto better = value < best;  // strict: with chunks in ascending order the earlier sample wins ties
+    best = torch::where(better, value, best);
+    best_index = torch::where(better, row + first, best_index);
+    best_chunk = torch::where(better, static_cast<std::int64_t>(c), best_chunk);
+    best_row = torch::where(better, row, best_row);
+  }
+  // The exact distance of the winners only: one row copy per query instead of one per query and chunk.
+  auto winners = torch::empty({q_count, queries.size(1)});
+  const auto chunk_of = best_chunk.accessor<std::int64_t, 1>();
+  const auto row_of = best_row.accessor<std::int64_t, 1>();
+  for (std::int64_t i = 0; i < q_count; ++i) winners[i].copy_(chunks[chunk_of[i]].second[row_of[i]]);
+  const auto mse = (queries.to(torch::kFloat64) - winners.to(torch::kFloat64)).square().mean(1);
+  return {to_vector<float>(best), to_vector<std::int64_t>(best_index), to_vector<double>(mse)};
 }
 
-void fold_nearest(NearestCandidates& best, const NearestCandidates& chunk) {
+void fold_nearest(NearestCandidates& best, const NearestCandidates& other) {
   if (best.d2.empty()) {
-    best = chunk;
+    best = other;
     return;
   }
-  TORCH_CHECK(best.d2.size() == chunk.d2.size(), "fold_nearest: query counts differ");
+  TORCH_CHECK(best.d2.size() == other.d2.size(), "fold_nearest: query counts differ");
   for (std::size_t i = 0; i < best.d2.size(); ++i) {
-    if (chunk.d2[i] < best.d2[i]) {
-      best.d2[i] = chunk.d2[i];
-      best.index[i] = chunk.index[i];
-      best.mse[i] = chunk.mse[i];
+    if (other.d2[i] < best.d2[i] || (other.d2[i] == best.d2[i] && other.index[i] < best.index[i])) {
+      best.d2[i] = other.d2[i];
+      best.index[i] = other.index[i];
+      best.mse[i] = other.mse[i];
     }
   }
 }
 
 Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples) {
   TORCH_CHECK(samples.dim() == 2 && samples.size(0) > 0, "nearest_generated: no generated samples");
-  NearestCandidates best;
   // Fixed chunking keeps every matrix product the same shape whatever the rank count: scores stay bitwise equal.
+  SampleChunks chunks;
   for (std::int64_t start = 0; start < samples.size(0); start += kSampleChunk) {
-    fold_nearest(best, nearest_in_chunk(queries, samples.narrow(0, start, std::min(kSampleChunk, samples.size(0) - start)),
-                                        start));
+    chunks.emplace_back(start, samples.narrow(0, start, std::min(kSampleChunk, samples.size(0) - start)));
   }
-  return {best.index, best.mse};
+  auto best = nearest_in_chunks(queries, chunks);
+  return {std::move(best.index), std::move(best.mse)};
 }
 
 std::vector<std::int64_t> count_within(const at::Tensor& queries, const at::Tensor& chunk, double radius_mse) {

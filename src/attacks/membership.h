@@ -39,17 +39,19 @@ struct Nearest {
 // queries: (Q, D), samples: (K, D), both float32.
 Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples);
 
-// The same search split by sample chunks, for ranks that each hold some chunks: nearest_in_chunk gives a
-// chunk's candidates (global indices from first_index), fold_nearest merges candidates in ascending chunk
-// order (a strictly smaller float32 squared distance wins, so ties go to the earlier sample). Folding the
-// chunks of nearest_generated's chunking gives nearest_generated's result bit for bit.
+// The same search over the chunks one rank holds, then merged across ranks. nearest_in_chunks takes
+// (global index of the first sample, samples) pairs in ascending order and returns this rank's candidates
+// (the exact float64 MSE computed once, for the winners only); fold_nearest merges candidates by
+// (float32 squared distance, sample index), lexicographically, so the merge order does not matter and
+// the result equals nearest_generated's on all samples bit for bit.
 struct NearestCandidates {
   std::vector<float> d2;             // squared L2 distance as searched (float32)
   std::vector<std::int64_t> index;   // global sample index
   std::vector<double> mse;           // exact float64 MSE to that sample
 };
-NearestCandidates nearest_in_chunk(const at::Tensor& queries, const at::Tensor& chunk, std::int64_t first_index);
-void fold_nearest(NearestCandidates& best, const NearestCandidates& chunk);
+using SampleChunks = std::vector<std::pair<std::int64_t, at::Tensor>>;  // (first global index, (n, D) samples)
+NearestCandidates nearest_in_chunks(const at::Tensor& queries, const SampleChunks& chunks);
+void fold_nearest(NearestCandidates& best, const NearestCandidates& other);
 
 // Monte-Carlo attack (Hilprecht et al. 2019): per query, how many of a chunk's samples lie within
 // MSE <= radius (an L2 ball of radius sqrt(radius * D)); a sample exactly on the boundary counts.

@@ -171,15 +171,18 @@ class AttackRun {
     return all;
   }
 
-  // Nearest sample of every query (values = exact MSE), identical on every rank.
+  // Nearest sample of every query (values = exact MSE), identical on every rank: each rank searches its
+  // chunks, the candidates of all ranks are merged (order-independent).
   ChunkResult nearest(const Chunks& chunks) const {
-    std::vector<ChunkResult> mine;
-    for (const auto& [c, samples] : chunks) {
-      auto n = attacks::nearest_in_chunk(flat_, samples, c * attacks::kSampleChunk);
-      mine.push_back({c, std::move(n.d2), std::move(n.index), std::move(n.mse)});
+    attacks::SampleChunks mine;
+    for (const auto& [c, samples] : chunks) mine.emplace_back(c * attacks::kSampleChunk, samples);
+    std::vector<ChunkResult> local;
+    if (!mine.empty()) {
+      auto n = attacks::nearest_in_chunks(flat_, mine);
+      local.push_back({in_.world.rank(), std::move(n.d2), std::move(n.index), std::move(n.mse)});
     }
     attacks::NearestCandidates best;
-    for (auto& r : all_chunks(mine)) attacks::fold_nearest(best, {std::move(r.d2), std::move(r.index), std::move(r.values)});
+    for (auto& r : all_chunks(local)) attacks::fold_nearest(best, {std::move(r.d2), std::move(r.index), std::move(r.values)});
     return {0, best.d2, best.index, best.mse};
   }
 

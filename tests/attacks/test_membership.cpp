@@ -70,21 +70,28 @@ TEST(Fbb, GeneratedChunksAreReproducibleAndPrefixStable) {
   EXPECT_LE(a.abs().max().item<float>(), 1.0f);
 }
 
-TEST(Fbb, FoldingChunksInAnyRankOrderEqualsTheWholeSearch) {
+TEST(Fbb, MergingRanksInAnyOrderEqualsTheWholeSearch) {
   torch::manual_seed(5);
-  const auto samples = torch::randn({3 * kSampleChunk + 11, 20});
-  const auto queries = torch::randn({17, 20});
+  auto samples = torch::randn({3 * kSampleChunk + 11, 20});
+  auto queries = torch::randn({17, 20});
+  samples[2 * kSampleChunk + 5] = samples[7];  // a tie across ranks: the earlier sample must win
+  queries[3] = samples[7];
   const auto whole = nearest_generated(queries, samples);
-  // Two "ranks": chunks 0 and 2 on one, 1 and 3 on the other, folded in chunk order as the runner does.
-  std::vector<NearestCandidates> by_chunk;
+  EXPECT_EQ(whole.index[3], 7);
+  // Two "ranks": chunks 0 and 2 on one, 1 and 3 on the other, as the runner deals them.
+  SampleChunks even, odd;
   for (std::int64_t c = 0; c * kSampleChunk < samples.size(0); ++c) {
     const auto first = c * kSampleChunk;
-    by_chunk.push_back(nearest_in_chunk(queries, samples.narrow(0, first, std::min(kSampleChunk, samples.size(0) - first)), first));
+    (c % 2 ? odd : even).emplace_back(first, samples.narrow(0, first, std::min(kSampleChunk, samples.size(0) - first)));
   }
-  NearestCandidates folded;
-  for (const auto& chunk : by_chunk) fold_nearest(folded, chunk);
-  EXPECT_EQ(folded.index, whole.index);
-  EXPECT_EQ(folded.mse, whole.mse);
+  const auto a = nearest_in_chunks(queries, even), b = nearest_in_chunks(queries, odd);
+  for (const auto& order : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+    NearestCandidates merged;
+    fold_nearest(merged, *order.first);
+    fold_nearest(merged, *order.second);
+    EXPECT_EQ(merged.index, whole.index);
+    EXPECT_EQ(merged.mse, whole.mse);
+  }
 }
 
 TEST(MonteCarlo, CountsWithinTheRadiusEqualABruteForceLoop) {
