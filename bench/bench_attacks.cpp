@@ -41,7 +41,7 @@ void Matmul(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(a.mm(b));
   state.counters["flops"] = benchmark::Counter(2.0 * n * n * n, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(Matmul)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(Matmul)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
 void FbbSearch(benchmark::State& state) {
   at::set_num_threads(1);
@@ -51,7 +51,7 @@ void FbbSearch(benchmark::State& state) {
   state.counters["flops"] =
       benchmark::Counter(2.0 * static_cast<double>(q * k * kPixels), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(FbbSearch)->Args({256, 20000})->Args({1000, 20000})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(FbbSearch)->Args({256, 20000})->Args({1000, 20000})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
 void WhiteBox(benchmark::State& state) {
   at::set_num_threads(1);
