@@ -50,10 +50,16 @@ std::vector<T> to_vector(const at::Tensor& t) {
 }
 }  // namespace
 
-NearestCandidates nearest_in_chunks(const at::Tensor& queries, const SampleChunks& chunks) {
-  TORCH_CHECK(queries.dim() == 2, "nearest_in_chunks: expected (Q, D) queries, got ", queries.sizes());
-  TORCH_CHECK(!chunks.empty(), "nearest_in_chunks: no samples");
+NearestCandidates nearest_in_chunks(const at::Tensor& raw_queries, const SampleChunks& raw_chunks, Distance distance) {
+  TORCH_CHECK(raw_queries.dim() == 2, "nearest_in_chunks: expected (Q, D) queries, got ", raw_queries.sizes());
+  TORCH_CHECK(!raw_chunks.empty(), "nearest_in_chunks: no samples");
   torch::NoGradGuard no_grad;
+  auto binary = [](const at::Tensor& t) { return (t > 0.5).to(torch::kFloat32); };
+  const auto queries = distance == Distance::kHamming ? binary(raw_queries) : raw_queries;
+  SampleChunks chunks = raw_chunks;
+  if (distance == Distance::kHamming) {
+    for (auto& chunk : chunks) chunk.second = binary(chunk.second);
+  }
   const auto q_count = queries.size(0);
   auto best = torch::full({q_count}, std::numeric_limits<float>::infinity());
   auto best_index = torch::zeros({q_count}, torch::kInt64), best_chunk = best_index.clone(), best_row = best_index.clone();
@@ -91,14 +97,14 @@ void fold_nearest(NearestCandidates& best, const NearestCandidates& other) {
   }
 }
 
-Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples) {
+Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples, Distance distance) {
   TORCH_CHECK(samples.dim() == 2 && samples.size(0) > 0, "nearest_generated: no generated samples");
   // Fixed chunking keeps every matrix product the same shape whatever the rank count: scores stay bitwise equal.
   SampleChunks chunks;
   for (std::int64_t start = 0; start < samples.size(0); start += kSampleChunk) {
     chunks.emplace_back(start, samples.narrow(0, start, std::min(kSampleChunk, samples.size(0) - start)));
   }
-  auto best = nearest_in_chunks(queries, chunks);
+  auto best = nearest_in_chunks(queries, chunks, distance);
   return {std::move(best.index), std::move(best.mse)};
 }
 

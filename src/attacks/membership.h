@@ -29,6 +29,12 @@ at::Tensor generate_chunk(models::DcganGenerator& generator, std::uint64_t strea
 at::Tensor chunk_latents(std::uint64_t stream_seed, std::int64_t chunk, std::int64_t z_dim);
 at::Tensor sample_latents(std::uint64_t stream_seed, const std::vector<std::int64_t>& indices, std::int64_t z_dim);
 
+// Distance between a query and a generated sample. Images: L2 (reported as per-pixel MSE). Binary records
+// (MEDGAN-style data, issue #5): Hamming — generated values are rounded to {0, 1} (threshold 0.5) and the
+// reported "mse" is the fraction of differing attributes; for 0/1 vectors the squared L2 distance *is* the
+// Hamming count, so the same matrix-product search serves both.
+enum class Distance { kL2, kHamming };
+
 struct Nearest {
   std::vector<std::int64_t> index;  // argmin over generated samples, per query
   std::vector<double> mse;          // exact float64 MSE between the query and that sample
@@ -37,7 +43,7 @@ struct Nearest {
 // Full black-box reconstruction: nearest generated sample by L2, searched as ||x||^2 + ||y||^2 - 2 x y^T in
 // float32 over sample chunks, then the winner's MSE recomputed exactly in float64.
 // queries: (Q, D), samples: (K, D), both float32.
-Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples);
+Nearest nearest_generated(const at::Tensor& queries, const at::Tensor& samples, Distance distance = Distance::kL2);
 
 // The same search over the chunks one rank holds, then merged across ranks. nearest_in_chunks takes
 // (global index of the first sample, samples) pairs in ascending order and returns this rank's candidates
@@ -50,7 +56,8 @@ struct NearestCandidates {
   std::vector<double> mse;           // exact float64 MSE to that sample
 };
 using SampleChunks = std::vector<std::pair<std::int64_t, at::Tensor>>;  // (first global index, (n, D) samples)
-NearestCandidates nearest_in_chunks(const at::Tensor& queries, const SampleChunks& chunks);
+NearestCandidates nearest_in_chunks(const at::Tensor& queries, const SampleChunks& chunks,
+                                    Distance distance = Distance::kL2);
 void fold_nearest(NearestCandidates& best, const NearestCandidates& other);
 
 // Monte-Carlo attack (Hilprecht et al. 2019): per query, how many of a chunk's samples lie within

@@ -52,9 +52,10 @@ struct BlockResult {
   }
 };
 
-// One sample chunk's contribution for every query: nearest candidates or per-query values.
+// A partial result for every query, from one sample chunk (counts, kernel sums) or from one rank's chunks
+// (nearest candidates); `chunk` orders the combination.
 struct ChunkResult {
-  std::int64_t chunk = 0;
+  std::int64_t chunk = 0;  // chunk index, or the rank for nearest candidates
   std::vector<float> d2;
   std::vector<std::int64_t> index;
   std::vector<double> values;  // mse of the candidate, a count, or a log kernel sum
@@ -159,7 +160,7 @@ class AttackRun {
     return mine;
   }
 
-  // Every rank's chunk results, on every rank, in chunk order.
+  // Every rank's partial results, on every rank, ordered by `chunk`.
   std::vector<ChunkResult> all_chunks(const std::vector<ChunkResult>& mine) const {
     const auto parts = in_.world.all_gather(to_bytes(mine));
     std::vector<ChunkResult> all;

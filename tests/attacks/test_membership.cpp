@@ -94,6 +94,23 @@ TEST(Fbb, MergingRanksInAnyOrderEqualsTheWholeSearch) {
   }
 }
 
+TEST(Fbb, HammingNearestOnBinaryRecordsEqualsABruteForceLoop) {
+  torch::manual_seed(8);
+  const auto generated = torch::rand({kSampleChunk + 40, 60});  // rounded to 0/1 by the search
+  const auto queries = (torch::rand({11, 60}) > 0.5).to(torch::kFloat32);
+  const auto fast = nearest_generated(queries, generated, Distance::kHamming);
+  const auto rounded = (generated > 0.5).to(torch::kInt32), q = queries.to(torch::kInt32);
+  for (std::int64_t i = 0; i < 11; ++i) {
+    std::int64_t best = 61, best_j = -1;
+    for (std::int64_t j = 0; j < rounded.size(0); ++j) {
+      const auto differing = (q[i] != rounded[j]).sum().item<std::int64_t>();
+      if (differing < best) best = differing, best_j = j;
+    }
+    EXPECT_EQ(fast.index[i], best_j) << "query " << i;
+    EXPECT_DOUBLE_EQ(fast.mse[i], static_cast<double>(best) / 60.0) << "query " << i;
+  }
+}
+
 TEST(MonteCarlo, CountsWithinTheRadiusEqualABruteForceLoop) {
   torch::manual_seed(6);
   const auto samples = torch::randn({300, 16}), queries = torch::randn({9, 16});
