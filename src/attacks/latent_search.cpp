@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -137,6 +138,10 @@ LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Ten
     first &= ~active;
     active &= moved & (change >= options.tolerance_change) & (g.abs().amax(1) > options.tolerance_grad) &
               under_budget(evaluations, options.max_evaluations);
+    if (options.progress) {
+      const auto most = *std::max_element(evaluations.begin(), evaluations.end());
+      options.progress(std::min(1.0, static_cast<double>(most) / options.max_evaluations));
+    }
   }
   return {z, f, evaluations};
 }
@@ -202,6 +207,7 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
       const auto larger = drop > biggest_drop;
       biggest_drop = torch::where(larger, drop, biggest_drop);
       biggest_index = torch::where(larger, torch::full_like(biggest_index, i), biggest_index);
+      if (options.progress) options.progress((iteration + static_cast<double>(i + 1) / dim) / options.max_iterations);
     }
     // Powell's test: replace the direction of largest decrease by the net move of this sweep, if that helps.
     const auto z_end = z.index_select(0, rows), f_end = f.index_select(0, rows);

@@ -30,12 +30,16 @@ struct LatentSearchResult {
   std::vector<std::int64_t> evaluations;   // objective evaluations spent per query
 };
 
+// Called now and then during a search with the fraction of its work done so far (for progress logs).
+using SearchProgress = std::function<void(double fraction)>;
+
 struct LbfgsOptions {
   int max_evaluations = 1000;  // per query (the reference code's max_eval)
   int history = 20;
   int max_line_search = 25;    // evaluations per line search
   double tolerance_grad = 1e-7;    // stop when max |g| falls below
   double tolerance_change = 1e-9;  // stop when the loss changes less than this in an iteration
+  SearchProgress progress = {};    // after every iteration: the largest share of the budget any query used
 };
 
 LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Tensor& z0, const LbfgsOptions& options);
@@ -44,6 +48,7 @@ struct PowellOptions {
   int max_iterations = 10;   // sweeps over all directions (the reference code's maxiter)
   int line_evaluations = 10; // golden-section evaluations per line minimisation
   double bracket = 1.0;      // each line search looks at steps in [-bracket, +bracket] along the direction
+  SearchProgress progress = {};  // after every direction of every sweep
 };
 
 LatentSearchResult powell_batched(const LatentObjective& objective, const at::Tensor& z0, const PowellOptions& options);

@@ -308,12 +308,29 @@ class AttackRun {
     return seeded_latents(tag, first, count, 0);
   }
 
+  // Progress of the search in one block, logged on rank 0 at most every 10 s: long pbb/wb blocks run minutes.
+  attacks::SearchProgress search_progress(const std::string& what, std::int64_t first, std::int64_t count) const {
+    if (!root()) return {};
+    auto start = std::chrono::steady_clock::now();
+    auto last = start;
+    return [=, this](double fraction) mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::seconds(10) || fraction <= 0) return;
+      last = now;
+      const double elapsed = std::chrono::duration<double>(now - start).count();
+      log::info(fmt::format("attack {} ({}): queries {}-{} of {}: {:.0f} % of the search budget, {:.0f} s, ETA {:.0f} s",
+                            job_.name, what, first, first + count - 1, total_, 100 * fraction, elapsed,
+                            elapsed / fraction * (1 - fraction)));
+    };
+  }
+
   Losses white_box(Release& model) const {
-    const attacks::LbfgsOptions options{.max_evaluations = cfg_.wb_max_evaluations, .history = cfg_.wb_history};
+    attacks::LbfgsOptions options{.max_evaluations = cfg_.wb_max_evaluations, .history = cfg_.wb_history};
     const auto nearest_index = cfg_.wb_init == "nn" ? nearest(generated(model)).index : std::vector<std::int64_t>{};
     return block_pass("wb", [&](std::int64_t first, std::int64_t count) {
       std::vector<at::Tensor> starts{start_latents(cfg_.wb_init, model, nearest_index, "wb-start", first, count)};
       for (int r = 1; r < cfg_.wb_restarts; ++r) starts.push_back(seeded_latents("wb-start", first, count, r));
+      options.progress = search_progress("wb", first, count);
       auto rec = attacks::reconstruct_white_box(model.generator, flat_.narrow(0, first, count), starts,
                                                 reconstruction_loss(), options);
       return BlockResult{0, std::move(rec.loss), std::move(rec.evaluations)};
@@ -321,12 +338,13 @@ class AttackRun {
   }
 
   Losses partial_black_box(Release& model) const {
-    const attacks::PowellOptions options{.max_iterations = cfg_.pbb_iterations,
-                                         .line_evaluations = cfg_.pbb_line_evaluations,
-                                         .bracket = cfg_.pbb_bracket};
+    attacks::PowellOptions options{.max_iterations = cfg_.pbb_iterations,
+                                   .line_evaluations = cfg_.pbb_line_evaluations,
+                                   .bracket = cfg_.pbb_bracket};
     const auto nearest_index = cfg_.pbb_init == "nn" ? nearest(generated(model)).index : std::vector<std::int64_t>{};
     return block_pass("pbb", [&](std::int64_t first, std::int64_t count) {
       const auto start = start_latents(cfg_.pbb_init, model, nearest_index, "pbb-start", first, count);
+      options.progress = search_progress("pbb", first, count);
       auto rec = attacks::reconstruct_partial_black_box(model.generator, flat_.narrow(0, first, count), start,
                                                         reconstruction_loss(), options);
       return BlockResult{0, std::move(rec.loss), std::move(rec.evaluations)};

@@ -1,6 +1,8 @@
 #include "attacks/latent_search.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <torch/torch.h>
 
 #include "models/dcgan.h"
@@ -54,6 +56,22 @@ TEST(Powell, NeverWorsensAndCountsEvaluations) {
     EXPECT_GE(n, 1 + 6 * 8 + 1);  // start, one sweep of line searches, the extrapolated point
     EXPECT_LE(n, 1 + 2 * (7 * 8 + 1));
   }
+}
+
+TEST(LatentSearch, ReportsProgressAsAGrowingFractionOfTheBudget) {
+  const auto f = make_quadratic(2, 4);
+  std::vector<double> seen;
+  auto record = [&](double fraction) { seen.push_back(fraction); };
+  powell_batched(f, torch::zeros({2, 4}), {.max_iterations = 3, .line_evaluations = 5, .progress = record});
+  ASSERT_GE(seen.size(), 4u);  // at least one sweep over the 4 directions
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_GT(seen.front(), 0.0);
+  EXPECT_LE(seen.back(), 1.0);
+  seen.clear();
+  lbfgs_batched(rosenbrock, torch::tensor({{-1.2f, 1.0f}}), {.max_evaluations = 40, .progress = record});
+  ASSERT_FALSE(seen.empty());
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_LE(seen.back(), 1.0);
 }
 
 TEST(Lbfgs, FindsTheMinimumOfACoupledQuadratic) {
