@@ -10,6 +10,7 @@ import sys
 
 import h5py
 import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
 
 ATTACK_ATTRS = ["model", "train_size", "setting", "calibrated", "seed", "dp_epsilon", "auc",
                 "tpr_at_fpr_0.001", "tpr_at_fpr_0.01", "tpr_at_fpr_0.1"]
@@ -50,6 +51,13 @@ def check_contract(path):
             assert members.sum() * 2 == len(members), f"{name}: query set is not half members"
             auc = auc_mann_whitney(scores, members)
             assert abs(auc - group.attrs["auc"]) < 1e-12, f"{name}: auc {group.attrs['auc']} != {auc}"
+            # The field's own implementation (scikit-learn) agrees on AUC and on TPR at the reported FPRs.
+            assert abs(roc_auc_score(members, scores) - group.attrs["auc"]) < 1e-12, f"{name}: sklearn AUC differs"
+            fpr, tpr, _ = roc_curve(members, scores, drop_intermediate=False)
+            for target in (0.001, 0.01, 0.1):
+                expected = tpr[fpr <= target].max()
+                got = group.attrs[f"tpr_at_fpr_{target}"]
+                assert abs(expected - got) < 1e-12, f"{name}: TPR at FPR {target}: {got}, sklearn {expected}"
             low, high = group.attrs["auc_ci_low"], group.attrs["auc_ci_high"]
             assert low <= auc <= high, f"{name}: AUC {auc} outside its bootstrap interval [{low}, {high}]"
             if group.attrs["setting"] in ("pbb", "wb"):
