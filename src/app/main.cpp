@@ -2,6 +2,7 @@
 //   ganleaks run <config>     train victims, attack them, write results/<experiment>/ (resumes)
 //   ganleaks plan <config>    print the job graph without running it
 //   ganleaks report <config>  rebuild report.md / report.csv from an existing results.h5
+//   ganleaks privacy ...      epsilon of a DP-SGD run, or the noise multiplier for a target epsilon
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -11,6 +12,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "dist/comm.h"
+#include "privacy/accountant.h"
 #include "runner/experiment.h"
 
 namespace {
@@ -40,12 +42,47 @@ int main(int argc, char** argv) {
   plan->add_option("config", config_path, "Experiment config (TOML)")->required();
   auto* report = app.add_subcommand("report", "Rebuild report.md and report.csv from results.h5");
   report->add_option("config", config_path, "Experiment config (TOML)")->required();
+  auto* privacy = app.add_subcommand(
+      "privacy", "DP-SGD accounting (RDP of the sampled Gaussian mechanism, Opacus's orders): epsilon for a "
+                 "noise multiplier, or the noise multiplier for a target epsilon");
+  double noise_multiplier = 0, target_epsilon = 0, sample_rate = 0, delta = 1e-5;
+  long steps = 0;
+  auto* sigma_option = privacy->add_option("--noise-multiplier", noise_multiplier, "sigma: noise std / clipping norm")
+                           ->check(CLI::NonNegativeNumber);
+  auto* target_option = privacy->add_option("--target-epsilon", target_epsilon, "print the sigma that reaches this epsilon")
+                            ->check(CLI::PositiveNumber)
+                            ->excludes(sigma_option);
+  privacy->add_option("--sample-rate", sample_rate, "q: Poisson sampling rate of a step")
+      ->required()
+      ->check(CLI::Range(0.0, 1.0));
+  privacy->add_option("--steps", steps, "T: training steps")->required()->check(CLI::PositiveNumber);
+  privacy->add_option("--delta", delta, "delta of (epsilon, delta)-DP")->capture_default_str()->check(CLI::Range(1e-300, 0.999));
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = world.is_root() ? app.exit(e) : e.get_exit_code();
     return code == 0 ? 0 : kExitUserError;
+  }
+
+  if (privacy->parsed()) {
+    if (sigma_option->count() + target_option->count() != 1) {
+      if (world.is_root()) std::fprintf(stderr, "ganleaks: error: privacy: give --noise-multiplier or --target-epsilon\n");
+      return kExitUserError;
+    }
+    try {
+      if (sigma_option->count()) {
+        const auto spent = privacy::epsilon(sample_rate, noise_multiplier, steps, delta);
+        if (world.is_root()) std::cout << fmt::format("epsilon = {:.10g}\norder = {:g}\n", spent.epsilon, spent.order);
+      } else {
+        const double sigma = privacy::noise_multiplier_for(target_epsilon, sample_rate, steps, delta);
+        if (world.is_root()) std::cout << fmt::format("noise_multiplier = {:.10g}\n", sigma);
+      }
+    } catch (const std::invalid_argument& e) {
+      if (world.is_root()) std::fprintf(stderr, "ganleaks: error: privacy: %s\n", e.what());
+      return kExitUserError;
+    }
+    return 0;
   }
 
   try {
