@@ -34,6 +34,15 @@ models::DcganGenerator bench_generator() {
   return g;
 }
 
+// A latent-search problem: the generator, q random target images and q start latents, on one thread.
+struct SearchProblem {
+  models::DcganGenerator generator = bench_generator();
+  at::Tensor queries, start;
+  explicit SearchProblem(std::int64_t q) : queries(torch::rand({q, kPixels}) * 2 - 1), start(torch::randn({q, kZ})) {
+    at::set_num_threads(1);
+  }
+};
+
 void Matmul(benchmark::State& state) {
   at::set_num_threads(1);
   const auto n = state.range(0);
@@ -54,15 +63,12 @@ void FbbSearch(benchmark::State& state) {
 BENCHMARK(FbbSearch)->Args({256, 20000})->Args({1000, 20000})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
 void WhiteBox(benchmark::State& state) {
-  at::set_num_threads(1);
-  auto g = bench_generator();
   const auto q = state.range(0), evaluations = state.range(1);
-  const auto queries = torch::rand({q, kPixels}) * 2 - 1;
-  const auto start = torch::randn({q, kZ});
+  SearchProblem p(q);
   // Tolerances 0: every query spends the whole budget, so the rate compares like with like.
   const attacks::LbfgsOptions options{.max_evaluations = static_cast<int>(evaluations), .tolerance_grad = 0,
                                       .tolerance_change = 0};
-  for (auto _ : state) benchmark::DoNotOptimize(attacks::reconstruct_white_box(g, queries, {start}, {}, options));
+  for (auto _ : state) benchmark::DoNotOptimize(attacks::reconstruct_white_box(p.generator, p.queries, {p.start}, {}, options));
   state.counters["queries"] = benchmark::Counter(static_cast<double>(q), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(WhiteBox)->Args({128, 100})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
@@ -72,34 +78,28 @@ constexpr int kLineEvaluations = 8;
 constexpr int kPowellBudget = 1 + kZ * kLineEvaluations + 1;
 
 void PowellBatched(benchmark::State& state) {
-  at::set_num_threads(1);
-  auto g = bench_generator();
   const auto q = state.range(0);
-  const auto queries = torch::rand({q, kPixels}) * 2 - 1;
-  const auto start = torch::randn({q, kZ});
+  SearchProblem p(q);
   const attacks::PowellOptions options{.max_iterations = 1, .line_evaluations = kLineEvaluations};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(attacks::reconstruct_partial_black_box(g, queries, start, {}, options));
+    benchmark::DoNotOptimize(attacks::reconstruct_partial_black_box(p.generator, p.queries, p.start, {}, options));
   }
   state.counters["queries"] = benchmark::Counter(static_cast<double>(q), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(PowellBatched)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 void PowellNlopt(benchmark::State& state) {
-  at::set_num_threads(1);
-  auto g = bench_generator();
   const auto q = state.range(0);
-  const auto queries = torch::rand({q, kPixels}) * 2 - 1;
-  const auto start = torch::randn({q, kZ});
+  SearchProblem p(q);
   torch::NoGradGuard no_grad;
   for (auto _ : state) {
     for (std::int64_t i = 0; i < q; ++i) {
-      const auto target = queries[i];
+      const auto target = p.queries[i];
       nlopt::opt opt(nlopt::LN_PRAXIS, kZ);
       opt.set_maxeval(kPowellBudget);
       auto objective = [&](const std::vector<double>& z) {
         const auto zt = torch::tensor(z, torch::kFloat32).unsqueeze(0);
-        const auto mse = (g->forward(zt).reshape({-1}) - target).square().mean().item<double>();
+        const auto mse = (p.generator->forward(zt).reshape({-1}) - target).square().mean().item<double>();
         const double norm = zt.square().sum().item<double>() - kZ;
         return mse + 0.001 * norm * norm;
       };
@@ -108,7 +108,7 @@ void PowellNlopt(benchmark::State& state) {
             return (*static_cast<decltype(objective)*>(data))(z);
           },
           &objective);
-      std::vector<double> z(start[i].data_ptr<float>(), start[i].data_ptr<float>() + kZ);
+      std::vector<double> z(p.start[i].data_ptr<float>(), p.start[i].data_ptr<float>() + kZ);
       double value = 0;
       try {
         opt.optimize(z, value);

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "attacks/tensor_vectors.h"
 #include "core/seeding.h"
 
 namespace ganleaks::attacks {
@@ -41,12 +42,6 @@ at::Tensor squared_distances(const at::Tensor& queries, const at::Tensor& sample
   const auto q = queries.to(torch::kFloat32).contiguous();
   const auto s = samples.to(torch::kFloat32).contiguous();
   return q.square().sum(1, /*keepdim=*/true) + s.square().sum(1).unsqueeze(0) - 2.0 * q.mm(s.t());
-}
-
-template <class T>
-std::vector<T> to_vector(const at::Tensor& t) {
-  const auto c = t.contiguous();
-  return {c.data_ptr<T>(), c.data_ptr<T>() + c.numel()};
 }
 }  // namespace
 
@@ -124,8 +119,7 @@ std::vector<double> log_kernel_sum(const at::Tensor& queries, const at::Tensor& 
 std::vector<double> discriminator_logits(models::DcganDiscriminator& discriminator, const at::Tensor& queries) {
   torch::NoGradGuard no_grad;
   discriminator->eval();
-  const auto logits = discriminator->forward(queries).to(torch::kFloat64).contiguous();
-  return {logits.data_ptr<double>(), logits.data_ptr<double>() + logits.numel()};
+  return to_vector<double>(discriminator->forward(queries).to(torch::kFloat64));
 }
 
 std::vector<double> membership_scores(const std::vector<double>& loss_victim,

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "attacks/tensor_vectors.h"
+
 namespace ganleaks::attacks {
 namespace {
 
@@ -13,11 +15,6 @@ at::Tensor reconstruction_loss(models::DcganGenerator& generator, const at::Tens
   auto out = (queries.to(torch::kFloat64) - images.to(torch::kFloat64)).square().mean(1);
   if (loss.lambda_lpips > 0) out += loss.lambda_lpips * (*loss.lpips)(images, queries).to(torch::kFloat64);
   return out;
-}
-
-std::vector<double> to_vector(const at::Tensor& t) {
-  const auto c = t.contiguous();
-  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
 void freeze(models::DcganGenerator& generator) {
@@ -55,7 +52,7 @@ Reconstruction reconstruct_white_box(models::DcganGenerator& generator, const at
     best = best.defined() ? torch::minimum(best, value) : value;
     for (std::size_t i = 0; i < evaluations.size(); ++i) evaluations[i] += result.evaluations[i];
   }
-  return {to_vector(best), evaluations};
+  return {to_vector<double>(best), evaluations};
 }
 
 Reconstruction reconstruct_partial_black_box(models::DcganGenerator& generator, const at::Tensor& queries,
@@ -63,7 +60,7 @@ Reconstruction reconstruct_partial_black_box(models::DcganGenerator& generator, 
                                              const PowellOptions& options) {
   freeze(generator);
   const auto result = powell_batched(reconstruction_objective(generator, queries, loss), start, options);
-  return {to_vector(reconstruction_loss(generator, queries, result.z, loss)), result.evaluations};
+  return {to_vector<double>(reconstruction_loss(generator, queries, result.z, loss)), result.evaluations};
 }
 
 }  // namespace ganleaks::attacks

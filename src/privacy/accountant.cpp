@@ -6,17 +6,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/log_space.h"
+
 namespace ganleaks::privacy {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-double log_add(double a, double b) {
-  if (a == -kInf) return b;
-  if (b == -kInf) return a;
-  const double hi = std::max(a, b);
-  return hi + std::log1p(std::exp(std::min(a, b) - hi));
-}
 
 // log(exp(a) - exp(b)) for a >= b.
 double log_sub(double a, double b) {
@@ -52,7 +47,7 @@ double log_a_integer(double q, double sigma, long alpha) {
     int sign = 1;
     const double log_coef = log_abs_binomial(static_cast<double>(alpha), static_cast<double>(i), sign) +
                             i * std::log(q) + (alpha - i) * std::log1p(-q);
-    log_a = log_add(log_a, log_coef + static_cast<double>(i * i - i) / (2 * sigma * sigma));
+    log_a = log_add_exp(log_a, log_coef + static_cast<double>(i * i - i) / (2 * sigma * sigma));
   }
   return log_a;
 }
@@ -73,15 +68,15 @@ double log_a_fractional(double q, double sigma, double alpha) {
     const double log_s0 = log_t0 + (static_cast<double>(i) * i - i) / (2 * sigma * sigma) + log_e0;
     const double log_s1 = log_t1 + (j * j - j) / (2 * sigma * sigma) + log_e1;
     if (sign > 0) {
-      log_a0 = log_add(log_a0, log_s0);
-      log_a1 = log_add(log_a1, log_s1);
+      log_a0 = log_add_exp(log_a0, log_s0);
+      log_a1 = log_add_exp(log_a1, log_s1);
     } else {
       log_a0 = log_sub(log_a0, log_s0);
       log_a1 = log_sub(log_a1, log_s1);
     }
     if (std::max(log_s0, log_s1) < -30) break;
   }
-  return log_add(log_a0, log_a1);
+  return log_add_exp(log_a0, log_a1);
 }
 
 void check_rate_and_noise(double q, double sigma) {

@@ -9,19 +9,16 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <map>
-#include <numeric>
 
 #include "attacks/lpips.h"
 #include "attacks/membership.h"
 #include "attacks/reconstruction.h"
 #include "core/log.h"
+#include "core/log_space.h"
 #include "core/seeding.h"
 #include "data/images.h"
-#include "io/atomic_file.h"
-#include "io/h5.h"
 #include "metrics/bootstrap.h"
-#include "metrics/roc.h"
+#include "runner/attack_record.h"
 #include "runner/messages.h"
 #include "train/gan_trainer.h"
 
@@ -31,14 +28,7 @@ namespace {
 struct Release {  // what the attacker gets of one trained model
   models::DcganGenerator generator{nullptr};
   models::DcganDiscriminator discriminator{nullptr};
-  std::uint64_t sample_stream = 0;  // seed of its k generated samples
-};
-
-// Per-query losses of one model (higher = less likely a member) and how they were obtained.
-struct Losses {
-  std::vector<double> loss;
-  std::vector<std::int64_t> evaluations;  // generator evaluations per query (pbb, wb)
-  std::map<std::string, double> attrs;    // e.g. mc_radius_mse
+  std::uint64_t sample_stream = 0;  // seed of its k generated samples (tagged "fbb:…", shared by every setting)
 };
 
 // One block's share of a query-sharded pass.
@@ -68,13 +58,6 @@ struct ChunkResult {
 using Chunks = std::vector<std::pair<std::int64_t, at::Tensor>>;  // (chunk index, (n, D) samples)
 
 double median(std::vector<double> values) { return metrics::quantile(values, 0.5); }
-
-double log_add_exp(double a, double b) {
-  if (a == -std::numeric_limits<double>::infinity()) return b;
-  if (b == -std::numeric_limits<double>::infinity()) return a;
-  const double hi = std::max(a, b);
-  return hi + std::log1p(std::exp(std::min(a, b) - hi));
-}
 
 class AttackRun {
  public:
@@ -107,7 +90,8 @@ class AttackRun {
       }
     }
     if (!root()) return;
-    write_record(victim_losses, reference_losses);
+    write_attack_record(in_.layout.attack_record(job_.name), job_, in_.config, queries_, victim_losses,
+                        reference_losses);
     log::info(fmt::format("attack {}: done", job_.name));
   }
 
@@ -349,77 +333,6 @@ class AttackRun {
                                                         reconstruction_loss(), options);
       return BlockResult{0, std::move(rec.loss), std::move(rec.evaluations)};
     });
-  }
-
-  // ---- The record ------------------------------------------------------------------------------------
-
-  void write_record(const Losses& victim, const Losses& reference) const {
-    const auto& config = in_.config;
-    io::write_atomically(in_.layout.attack_record(job_.name), [&](const std::filesystem::path& tmp) {
-      const auto file = io::H5File::create(tmp);
-      for (const bool calibrated : cfg_.calibrated) {
-        const auto scores = attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr);
-        const auto roc = metrics::roc_curve(scores, queries_.is_member);
-        const auto name = attack_group_name(job_, calibrated);
-        const auto group = file.root().create_group(name);
-        group.set_attr("model", config.model.name);
-        group.set_attr("train_size", job_.train_size);
-        group.set_attr("setting", job_.setting);
-        group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));
-        group.set_attr("seed", static_cast<std::int64_t>(job_.seed));
-        group.set_attr("dp_epsilon", std::numeric_limits<double>::quiet_NaN());
-        group.set_attr("auc", metrics::auc(scores, queries_.is_member));
-        for (const double fpr : metrics::kReportedFprs) {
-          group.set_attr(fmt::format("tpr_at_fpr_{}", fpr), metrics::tpr_at_fpr(roc, fpr));
-        }
-        write_intervals(group, scores, derive_seed(job_.seed, "bootstrap:" + name));
-        for (const auto& [key, value] : victim.attrs) group.set_attr(key, value);
-        if (calibrated) {
-          for (const auto& [key, value] : reference.attrs) group.set_attr(key + "_reference", value);
-        }
-        if (job_.setting == "wb" || job_.setting == "pbb") {
-          group.set_attr("lambda_reg", cfg_.lambda_reg);
-          group.set_attr("lambda_lpips", cfg_.lambda_lpips);
-          group.set_attr("lpips_model", cfg_.lpips_model);
-          const auto sum = std::accumulate(victim.evaluations.begin(), victim.evaluations.end(), std::int64_t{0});
-          group.set_attr("generator_evaluations_per_query", static_cast<double>(sum) / static_cast<double>(total_));
-          group.write("generator_evaluations", std::span<const std::int64_t>(victim.evaluations));
-        }
-        group.write("score", std::span<const double>(scores));
-        group.write("distance", std::span<const double>(victim.loss));
-        if (calibrated) group.write("distance_reference", std::span<const double>(reference.loss));
-        group.write("is_member", std::span<const std::uint8_t>(queries_.is_member));
-        group.write("sample_index", std::span<const std::int64_t>(queries_.sample_index));
-        std::vector<double> fpr, tpr, threshold;
-        for (const auto& p : roc) {
-          fpr.push_back(p.fpr);
-          tpr.push_back(p.tpr);
-          threshold.push_back(p.threshold);
-        }
-        group.write("roc_fpr", std::span<const double>(fpr));
-        group.write("roc_tpr", std::span<const double>(tpr));
-        group.write("roc_threshold", std::span<const double>(threshold));
-      }
-    });
-  }
-
-  // 95 % bootstrap intervals as <metric>_ci_low / _ci_high (NaN when bootstrap_resamples = 0).
-  void write_intervals(const io::H5Group& group, const std::vector<double>& scores, std::uint64_t seed) const {
-    metrics::MetricIntervals ci;
-    if (cfg_.bootstrap_resamples > 0) {
-      ci = metrics::bootstrap_intervals(scores, queries_.is_member, cfg_.bootstrap_resamples, seed);
-    } else {
-      const double nan = std::numeric_limits<double>::quiet_NaN();
-      ci.auc = {nan, nan};
-      ci.tpr.fill({nan, nan});
-    }
-    group.set_attr("bootstrap_resamples", static_cast<std::int64_t>(cfg_.bootstrap_resamples));
-    group.set_attr("auc_ci_low", ci.auc.low);
-    group.set_attr("auc_ci_high", ci.auc.high);
-    for (std::size_t f = 0; f < metrics::kReportedFprs.size(); ++f) {
-      group.set_attr(fmt::format("tpr_at_fpr_{}_ci_low", metrics::kReportedFprs[f]), ci.tpr[f].low);
-      group.set_attr(fmt::format("tpr_at_fpr_{}_ci_high", metrics::kReportedFprs[f]), ci.tpr[f].high);
-    }
   }
 
   const Job& job_;
