@@ -51,6 +51,8 @@ constexpr FloatRange kLearningRate{0.0, 1.0, true, false};  // (0, 1]
 constexpr FloatRange kAdamBeta{0.0, 1.0, false, true};      // [0, 1)
 constexpr FloatRange kRegulariser{0.0, 1e6, false, false};  // [0, 1e6]
 constexpr FloatRange kBracket{0.0, 1e3, true, false};       // (0, 1000]
+constexpr FloatRange kPositive{0.0, 1e6, true, false};      // (0, 1e6]
+constexpr FloatRange kProbability{0.0, 1.0, false, false};  // [0, 1]
 
 // The single list of sections and keys. F is Reader (validates into c) or Writer (prints c).
 template <class F>
@@ -60,6 +62,7 @@ void describe(F& f, Config& c) {
   f.text("results_dir", c.experiment.results_dir, kNonEmpty);
   f.int_list("seeds", c.experiment.seeds, {0, std::int64_t{1} << 53});
   f.integer("threads_per_rank", c.experiment.threads_per_rank, {1, 256});
+  f.integer("ranks_per_run", c.experiment.ranks_per_run, {1, 4096});
 
   f.section("data");
   f.choice("dataset", c.data.dataset, kDatasets);
@@ -104,6 +107,15 @@ void describe(F& f, Config& c) {
   f.integer("pbb_line_evaluations", c.attack.pbb_line_evaluations, {2, 1000});
   f.real("pbb_bracket", c.attack.pbb_bracket, kBracket);
   f.choice("pbb_init", c.attack.pbb_init, kLatentInits);
+
+  f.section("privacy");
+  f.real_list("target_epsilons", c.privacy.target_epsilons, kPositive);
+  f.real_list("noise_multipliers", c.privacy.noise_multipliers, kPositive);
+  f.boolean("non_private", c.privacy.non_private);
+  f.real("max_grad_norm", c.privacy.max_grad_norm, kPositive);
+  f.real("sample_rate", c.privacy.sample_rate, kProbability);
+  f.real("delta", c.privacy.delta, kProbability);
+  f.boolean("secure_noise", c.privacy.secure_noise);
 }
 
 // ---- Formatting values as TOML (used by both messages and to_toml) ----
@@ -196,15 +208,7 @@ class Reader {
   }
 
   void real(std::string_view key, double& field, FloatRange r) {
-    const toml::node* n = lookup(key);
-    if (!n) return;
-    const std::string k = label(key);
-    const std::string expected =
-        fmt::format("a float in {}{}, {}{}", r.lo_open ? '(' : '[', r.lo, r.hi, r.hi_open ? ')' : ']');
-    const double v = typed<double>(*n, k, expected);
-    const bool ok = (r.lo_open ? v > r.lo : v >= r.lo) && (r.hi_open ? v < r.hi : v <= r.hi);  // NaN fails
-    if (!ok) fail("{} = {} is out of range; expected {}", k, show(v), expected);
-    field = v;
+    if (const toml::node* n = lookup(key)) field = real_in(*n, label(key), r);
   }
 
   void text(std::string_view key, std::string& field, TextRule rule) {
@@ -232,6 +236,16 @@ class Reader {
                    const std::array<std::string_view, N>& allowed) {
     list(key, field, "strings",
          [&](const toml::node& n, const std::string& k) { return std::string(one_of(n, k, allowed)); });
+  }
+
+  void boolean(std::string_view key, bool& field) {
+    if (const toml::node* n = lookup(key)) field = typed<bool>(*n, label(key), "a boolean");
+  }
+
+  // May be empty ([] is the default: nothing of that kind).
+  void real_list(std::string_view key, std::vector<double>& field, FloatRange r) {
+    list(key, field, "floats", [&](const toml::node& n, const std::string& k) { return real_in(n, k, r); },
+         /*may_be_empty=*/true);
   }
 
   void bool_list(std::string_view key, std::vector<bool>& field) {
@@ -278,6 +292,15 @@ class Reader {
     fail("{} has wrong type ({}); expected {}", k, type_name(n), expected);
   }
 
+  double real_in(const toml::node& n, const std::string& k, FloatRange r) const {
+    const std::string expected =
+        fmt::format("a float in {}{}, {}{}", r.lo_open ? '(' : '[', r.lo, r.hi, r.hi_open ? ')' : ']');
+    const double v = typed<double>(n, k, expected);
+    const bool ok = (r.lo_open ? v > r.lo : v >= r.lo) && (r.hi_open ? v < r.hi : v <= r.hi);  // NaN fails
+    if (!ok) fail("{} = {} is out of range; expected {}", k, show(v), expected);
+    return v;
+  }
+
   std::int64_t int_in(const toml::node& n, const std::string& k, IntRange r) const {
     const std::string expected = fmt::format("an integer in [{}, {}]", r.lo, r.hi);
     const auto v = typed<std::int64_t>(n, k, expected);
@@ -299,13 +322,14 @@ class Reader {
 
   // A non-empty array of unique elements, each read by `element(node, "section.key[i]")`.
   template <class T, class Element>
-  void list(std::string_view key, std::vector<T>& field, std::string_view what, Element element) {
+  void list(std::string_view key, std::vector<T>& field, std::string_view what, Element element,
+            bool may_be_empty = false) {
     const toml::node* n = lookup(key);
     if (!n) return;
     const std::string k = label(key);
     const toml::array* array = n->as_array();
     if (!array) fail("{} has wrong type ({}); expected an array of {}", k, type_name(*n), what);
-    if (array->empty()) fail("{} = [] is empty; expected a non-empty array of {}", k, what);
+    if (array->empty() && !may_be_empty) fail("{} = [] is empty; expected a non-empty array of {}", k, what);
     std::vector<T> out;
     for (std::size_t i = 0; i < array->size(); ++i) {
       const T v = element(*array->get(i), fmt::format("{}[{}]", k, i));
@@ -340,6 +364,8 @@ class Writer {
   template <class A, std::size_t N>
   void choice_list(std::string_view key, const std::vector<std::string>& v, const std::array<A, N>&) { line(key, v); }
   void bool_list(std::string_view key, const std::vector<bool>& v) { line(key, v); }
+  void boolean(std::string_view key, bool v) { line(key, v); }
+  void real_list(std::string_view key, const std::vector<double>& v, FloatRange) { line(key, v); }
   // clang-format on
   std::string str() && { return std::move(out_); }
 
@@ -371,6 +397,16 @@ Config parse_config(std::string_view toml_text, std::string_view source_name) {
     throw ConfigError(fmt::format("{}: attack.lambda_lpips = {} needs attack.lpips_model, the path of a TorchScript "
                                   "LPIPS model (docs/attacks.md)",
                                   source_name, show(c.attack.lambda_lpips)));
+  }
+  if (!c.privacy.target_epsilons.empty() && !c.privacy.noise_multipliers.empty()) {
+    throw ConfigError(fmt::format("{}: privacy.target_epsilons and privacy.noise_multipliers are both given; "
+                                  "give the privacy levels one way (ε, or σ)",
+                                  source_name));
+  }
+  if (!c.privacy.non_private && c.privacy.target_epsilons.empty() && c.privacy.noise_multipliers.empty()) {
+    throw ConfigError(fmt::format("{}: privacy.non_private = false with no privacy.target_epsilons or "
+                                  "privacy.noise_multipliers leaves no victim to train",
+                                  source_name));
   }
   return c;
 }

@@ -18,6 +18,7 @@ struct ExperimentConfig {
   std::string results_dir = "results";
   std::vector<std::uint64_t> seeds{0};  // one sweep per seed; unique, in [0, 2^53]
   int threads_per_rank = 1;             // LibTorch intra-op threads per MPI rank
+  int ranks_per_run = 1;                // ranks that train one model together (data parallel); divides the rank count
   bool operator==(const ExperimentConfig&) const = default;
 };
 
@@ -73,6 +74,19 @@ struct AttackConfig {
   bool operator==(const AttackConfig&) const = default;
 };
 
+// DP-SGD victims (SPEC §2, docs/privacy.md). Each listed ε or σ adds a privacy level to the sweep: its own
+// victims (and attacks) at every training-set size; the reference model never uses DP (it is the attacker's).
+struct PrivacyConfig {
+  std::vector<double> target_epsilons;    // DP victims at these ε (the accountant finds σ); unique, > 0
+  std::vector<double> noise_multipliers;  // or at these σ; at most one of the two lists
+  bool non_private = true;                // also train victims without DP-SGD
+  double max_grad_norm = 1.0;             // C: per-sample clipping norm
+  double sample_rate = 0;                 // q; 0: batch_size / n
+  double delta = 0;                       // δ; 0: 1/n rounded down to a power of ten
+  bool secure_noise = false;              // noise from getrandom(2) instead of the seeded generator
+  bool operator==(const PrivacyConfig&) const = default;
+};
+
 struct Config {
   ExperimentConfig experiment;
   DataConfig data;
@@ -80,6 +94,7 @@ struct Config {
   ModelConfig model;
   TrainConfig train;
   AttackConfig attack;
+  PrivacyConfig privacy;
   std::string source;  // file path or name the config came from
   bool operator==(const Config&) const = default;
 };

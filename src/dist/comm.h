@@ -67,6 +67,9 @@ class Comm {
 
   // A private copy of this communicator, so that coordinator messages never match collective traffic.
   Comm duplicate() const;
+  // Collective: ranks with the same color form a communicator, ordered by key; color < 0: no communicator
+  // for this rank (nullopt).
+  std::optional<Comm> split(int color, int key) const;
 
   struct Impl;  // backend state, opaque outside src/dist
   explicit Comm(std::unique_ptr<Impl> impl);

@@ -105,6 +105,14 @@ Comm Comm::duplicate() const {
   return Comm(make_impl(copy, true));
 }
 
+std::optional<Comm> Comm::split(int color, int key) const {
+  MPI_Comm part;
+  check(MPI_Comm_split(impl_->comm, color < 0 ? MPI_UNDEFINED : color, key, &part), "MPI_Comm_split", impl_->comm);
+  if (part == MPI_COMM_NULL) return std::nullopt;
+  MPI_Comm_set_errhandler(part, MPI_ERRORS_RETURN);
+  return Comm(make_impl(part, true));
+}
+
 int Comm::rank() const { return impl_->rank; }
 int Comm::size() const { return impl_->size; }
 int Comm::local_rank() const { return impl_->local_rank; }

@@ -12,7 +12,9 @@
 namespace ganleaks::io {
 namespace {
 
-std::string series_name(const AttackRow& r) { return r.setting + (r.calibrated ? " (cal)" : ""); }
+std::string series_name(const AttackRow& r) {
+  return r.setting + (r.calibrated ? " (cal)" : "") + (r.privacy == "non-private" ? "" : ", " + r.privacy);
+}
 
 void write_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -33,6 +34,10 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
     AttackRow row{.id = id,
                   .model = g.attr_string("model"),
                   .setting = g.attr_string("setting"),
+                  .privacy = g.has_attr("privacy") ? g.attr_string("privacy") : "non-private",
+                  .dp_epsilon = g.attr_double("dp_epsilon"),
+                  .dp_target_epsilon = g.has_attr("dp_target_epsilon") ? g.attr_double("dp_target_epsilon") : NAN,
+                  .dp_noise_multiplier = g.has_attr("dp_noise_multiplier") ? g.attr_double("dp_noise_multiplier") : NAN,
                   .calibrated = g.attr_int("calibrated") != 0,
                   .train_size = g.attr_int("train_size"),
                   .seed = static_cast<std::uint64_t>(g.attr_int("seed")),
@@ -49,7 +54,19 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
 
 namespace {
 
-using AttackKey = std::tuple<std::string, std::string, bool>;  // model, setting, calibrated
+// Rows sort by model, then privacy level (non-private first, then target ε falling or σ rising: from
+// least to most private), then attack.
+using AttackKey = std::tuple<std::string, double, std::string, std::string, bool>;  // model, level, privacy, setting, cal.
+
+double privacy_order(const AttackRow& r) {
+  if (r.privacy == "non-private") return -std::numeric_limits<double>::infinity();
+  return std::isnan(r.dp_target_epsilon) ? r.dp_noise_multiplier : -r.dp_target_epsilon;
+}
+
+AttackKey key_of(const AttackRow& r) { return {r.model, privacy_order(r), r.privacy, r.setting, r.calibrated}; }
+std::string model_label(const std::string& model, const std::string& privacy) {
+  return privacy == "non-private" ? model : model + ", " + privacy;
+}
 
 std::string format_cell(const std::vector<Estimate>& values, TableStyle style) {
   const bool latex = style == TableStyle::kLatex;
@@ -76,7 +93,7 @@ std::string table(const std::vector<AttackRow>& rows, Value value, TableStyle st
   std::map<AttackKey, std::map<std::int64_t, std::vector<Estimate>>> cells;
   for (const auto& r : rows) {
     sizes.insert(r.train_size);
-    cells[{r.model, r.setting, r.calibrated}][r.train_size].push_back(value(r));
+    cells[key_of(r)][r.train_size].push_back(value(r));
   }
   const bool latex = style == TableStyle::kLatex;
   std::string out;
@@ -94,9 +111,10 @@ std::string table(const std::vector<AttackRow>& rows, Value value, TableStyle st
     out.append("\n").append(rule).append("\n");
   }
   for (const auto& [key, by_size] : cells) {
-    const auto& [model, setting, calibrated] = key;
-    out += latex ? fmt::format("{} & {} & {}", model, setting, calibrated ? "yes" : "no")
-                 : fmt::format("| {} | {} | {} |", model, setting, calibrated ? "yes" : "no");
+    const auto& [model, order, privacy, setting, calibrated] = key;
+    const auto label = model_label(model, privacy);
+    out += latex ? fmt::format("{} & {} & {}", label, setting, calibrated ? "yes" : "no")
+                 : fmt::format("| {} | {} | {} |", label, setting, calibrated ? "yes" : "no");
     for (auto n : sizes) {
       const auto it = by_size.find(n);
       const auto cell = format_cell(it == by_size.end() ? std::vector<Estimate>{} : it->second, style);
@@ -124,13 +142,72 @@ std::string tpr_tables_markdown(const std::vector<AttackRow>& rows) {
   return out;
 }
 
+std::string privacy_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows) {
+  struct Victim {
+    std::string privacy;
+    double epsilon, delta, sigma, q, quality;
+    std::int64_t steps, n;
+  };
+  std::vector<Victim> victims;
+  {
+    const auto file = H5File::open_read(results_h5);
+    if (!file.root().has("runs")) return "";
+    const auto runs = file.root().open_group("runs");
+    for (const auto& name : runs.children()) {
+      const auto g = runs.open_group(name);
+      if (g.attr_string("role") != "victim") continue;
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      auto optional = [&](const std::string& key) { return g.has_attr(key) ? g.attr_double(key) : nan; };
+      victims.push_back({g.has_attr("privacy") ? g.attr_string("privacy") : "non-private", g.attr_double("dp_epsilon"),
+                         optional("dp_delta"), optional("dp_noise_multiplier"), optional("dp_sample_rate"),
+                         optional("sample_fid"), g.has_attr("dp_steps") ? g.attr_int("dp_steps") : 0,
+                         g.attr_int("train_size")});
+    }
+  }
+  if (std::ranges::none_of(victims, [](const Victim& v) { return !std::isnan(v.epsilon); })) return "";
+  std::set<std::string> settings;
+  for (const auto& r : rows) settings.insert(r.setting);
+  std::ranges::sort(victims, [](const Victim& a, const Victim& b) {
+    const double ea = std::isnan(a.epsilon) ? INFINITY : a.epsilon, eb = std::isnan(b.epsilon) ? INFINITY : b.epsilon;
+    return std::tie(a.n, eb) < std::tie(b.n, ea);  // by n, then ε falling
+  });
+  std::string out = "| n | privacy | ε | δ | σ | q | steps | FID (8×8 px) |";
+  std::string rule = "|---:|---|---:|---:|---:|---:|---:|---:|";
+  for (const auto& s : settings) {
+    out += fmt::format(" AUC {} |", s);
+    rule += "---:|";
+  }
+  out += "\n" + rule + "\n";
+  auto number = [](double v, const char* format) { return std::isnan(v) ? std::string("–") : fmt::format(fmt::runtime(format), v); };
+  for (const auto& v : victims) {
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |", v.n, v.privacy,
+                       std::isnan(v.epsilon) ? "∞" : fmt::format("{:.3g}", v.epsilon), number(v.delta, "{:g}"),
+                       number(v.sigma, "{:.3g}"), number(v.q, "{:.3g}"), v.steps > 0 ? std::to_string(v.steps) : "–",
+                       number(v.quality, "{:.2f}"));
+    for (const auto& s : settings) {
+      // The calibrated variant where it exists, else the uncalibrated one; mean over seeds.
+      std::vector<double> cal, uncal;
+      for (const auto& r : rows) {
+        if (r.setting == s && r.train_size == v.n && r.privacy == v.privacy) (r.calibrated ? cal : uncal).push_back(r.auc.value);
+      }
+      const auto& use = cal.empty() ? uncal : cal;
+      double mean = 0;
+      for (double a : use) mean += a;
+      out += use.empty() ? " – |"
+                         : fmt::format(" {:.3f}{} |", mean / static_cast<double>(use.size()), cal.empty() ? "" : " (cal)");
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 std::string attack_rows_csv(const std::vector<AttackRow>& rows) {
-  std::string out = "attack_id,model,setting,calibrated,train_size,seed,auc,auc_ci_low,auc_ci_high";
+  std::string out = "attack_id,model,privacy,dp_epsilon,setting,calibrated,train_size,seed,auc,auc_ci_low,auc_ci_high";
   for (const auto* key : kTprKeys) out += fmt::format(",{0},{0}_ci_low,{0}_ci_high", key);
   out += "\n";
   for (const auto& r : rows) {
-    out += fmt::format("{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}", r.id, r.model, r.setting, r.calibrated ? 1 : 0,
-                       r.train_size, r.seed, r.auc.value, r.auc.low, r.auc.high);
+    out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}", r.id, r.model, r.privacy, r.dp_epsilon, r.setting,
+                       r.calibrated ? 1 : 0, r.train_size, r.seed, r.auc.value, r.auc.low, r.auc.high);
     for (const auto& t : r.tpr) out += fmt::format(",{:.6f},{:.6f},{:.6f}", t.value, t.low, t.high);
     out += "\n";
   }

@@ -17,6 +17,10 @@ struct Estimate {
 struct AttackRow {
   std::string id;  // group name under /attacks
   std::string model, setting;
+  std::string privacy = "non-private";  // "DP ε=3", ...
+  double dp_epsilon = 0;                // NaN without DP
+  double dp_target_epsilon = 0;         // NaN unless the level was given as a target ε
+  double dp_noise_multiplier = 0;       // NaN without DP
   bool calibrated = false;
   std::int64_t train_size = 0;
   std::uint64_t seed = 0;
@@ -34,6 +38,11 @@ enum class TableStyle { kMarkdown, kLatex };
 std::string auc_table(const std::vector<AttackRow>& rows, TableStyle style);
 // TPR at the reported FPRs, same layout, one table per FPR (Markdown).
 std::string tpr_tables_markdown(const std::vector<AttackRow>& rows);
+// DP sweeps: one row per (privacy level, training-set size) with the accountant's ε, δ, σ, q, steps, the
+// victims' sample quality (FID on pooled pixels, lower is better) and the AUC of every attack beside it
+// (calibrated where run). Empty when no run used DP.
+std::string privacy_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows);
+
 // One line per attack group, intervals included.
 std::string attack_rows_csv(const std::vector<AttackRow>& rows);
 

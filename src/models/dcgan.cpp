@@ -2,8 +2,10 @@
 
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
+
+#include "models/batch_norm.h"
+#include "privacy/grad_sample.h"
 
 namespace ganleaks::models {
 namespace nn = torch::nn;
@@ -12,8 +14,9 @@ namespace {
 nn::ConvTranspose2d up(int in, int out, int kernel, int stride, int padding) {
   return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
-nn::Conv2d down(int in, int out, int kernel, int stride, int padding, bool bias) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(bias));
+// Per-sample capable (DP-SGD); identical to nn::Conv2d while capture is off.
+privacy::PerSampleConv2d down(int in, int out, int kernel, int stride, int padding, bool bias) {
+  return privacy::PerSampleConv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(bias));
 }
 nn::LeakyReLU leaky() { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)); }
 }  // namespace
@@ -23,9 +26,9 @@ DcganGeneratorImpl::DcganGeneratorImpl(const DcganOptions& options) : options_(o
               "DcganGenerator: z_dim, width and channels must be positive");
   const int w = options.width;
   net_ = register_module(
-      "net", nn::Sequential(up(options.z_dim, 4 * w, 4, 1, 0), nn::BatchNorm2d(4 * w), nn::ReLU(),  // 4x4
-                            up(4 * w, 2 * w, 4, 2, 1), nn::BatchNorm2d(2 * w), nn::ReLU(),          // 8x8
-                            up(2 * w, w, 4, 2, 1), nn::BatchNorm2d(w), nn::ReLU(),                  // 16x16
+      "net", nn::Sequential(up(options.z_dim, 4 * w, 4, 1, 0), BatchNorm2d(4 * w), nn::ReLU(),  // 4x4
+                            up(4 * w, 2 * w, 4, 2, 1), BatchNorm2d(2 * w), nn::ReLU(),          // 8x8
+                            up(2 * w, w, 4, 2, 1), BatchNorm2d(w), nn::ReLU(),                  // 16x16
                             up(w, options.channels, 4, 2, 1), nn::Tanh()));                        // 32x32
 }
 

@@ -4,7 +4,8 @@
 // Generator: z (B, z_dim) -> ConvT 4x4 -> 8x8 -> 16x16 -> 32x32, BatchNorm + ReLU, tanh output in [-1, 1].
 // Discriminator: 32x32 -> 16x16 -> 8x8 -> 4x4 -> one logit, LeakyReLU(0.2) and no normalisation, so that
 // it scores every sample on its own (the `dis` attack reads single queries; DP-SGD needs per-sample
-// gradients, which BatchNorm would couple).
+// gradients, which BatchNorm would couple). Its convolutions are privacy::PerSampleConv2d, so the same
+// discriminator trains with or without DP-SGD.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>

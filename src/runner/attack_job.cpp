@@ -78,7 +78,7 @@ class AttackRun {
       log::info(fmt::format("attack {}: {} queries in {} blocks over {} ranks", job_.name, total_, blocks_,
                             in_.world.size()));
     }
-    auto victim = load_release(victim_run_name(job_.train_size, job_.seed), "fbb:victim");
+    auto victim = load_release(victim_run_name(job_.train_size, job_.seed, job_.privacy), "fbb:victim");
     const auto victim_losses = losses(victim, "victim");
     Losses reference_losses;
     if (calibrate_) {

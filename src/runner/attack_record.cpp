@@ -41,6 +41,10 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
                          const data::QuerySet& queries, const Losses& victim, const Losses& reference) {
   const auto& cfg = config.attack;
   const auto total = static_cast<double>(queries.sample_index.size());
+  const auto level = privacy_level(config, job.privacy);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto dp = level.dp() ? dp_settings(config, level, job.train_size) : DpSettings{};
+  const double epsilon = level.dp() ? dp.epsilon : nan;  // SPEC §5: NaN without DP
   io::write_atomically(path, [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     for (const bool calibrated : cfg.calibrated) {
@@ -53,7 +57,10 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
       group.set_attr("setting", job.setting);
       group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));
       group.set_attr("seed", static_cast<std::int64_t>(job.seed));
-      group.set_attr("dp_epsilon", std::numeric_limits<double>::quiet_NaN());
+      group.set_attr("privacy", level.display());
+      group.set_attr("dp_epsilon", epsilon);
+      group.set_attr("dp_target_epsilon", level.target_epsilon > 0 ? level.target_epsilon : nan);
+      group.set_attr("dp_noise_multiplier", level.dp() ? dp.noise_multiplier : nan);
       group.set_attr("auc", metrics::auc(scores, queries.is_member));
       for (const double fpr : metrics::kReportedFprs) {
         group.set_attr(fmt::format("tpr_at_fpr_{}", fpr), metrics::tpr_at_fpr(roc, fpr));

@@ -152,4 +152,18 @@ void run_worker(const dist::Comm& channel, const std::function<JobReport(const J
   }
 }
 
+void relay_to_group(const dist::Comm& group, const std::optional<Job>& job) {
+  if (group.size() == 1) return;
+  auto bytes = to_bytes(Assignment{.stop = !job.has_value(), .job = job.value_or(Job{})});
+  group.broadcast(bytes, 0);
+}
+
+std::optional<Job> receive_from_group_leader(const dist::Comm& group) {
+  std::vector<std::byte> bytes;
+  group.broadcast(bytes, 0);
+  auto assignment = from_bytes<Assignment>(bytes);
+  if (assignment.stop) return std::nullopt;
+  return std::move(assignment.job);
+}
+
 }  // namespace ganleaks::runner

@@ -58,4 +58,10 @@ class Coordinator {
 // A non-root rank's loop: ask rank 0 for work, run it, report, until told to stop.
 void run_worker(const dist::Comm& channel, const std::function<JobReport(const Job&)>& run_job);
 
+// Data-parallel groups (experiment.ranks_per_run > 1): only a group's rank 0 talks to the coordinator; it
+// relays every job it gets, and finally the stop (nullopt), to the other ranks of its group, which run it
+// with it. Collective over `group`; nothing to do for a group of one.
+void relay_to_group(const dist::Comm& group, const std::optional<Job>& job);
+std::optional<Job> receive_from_group_leader(const dist::Comm& group);
+
 }  // namespace ganleaks::runner

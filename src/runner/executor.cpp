@@ -1,5 +1,6 @@
 #include "runner/executor.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <fmt/format.h>
@@ -13,15 +14,43 @@
 #include "data/images.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
+#include "metrics/fid.h"
+#include "models/dcgan.h"
 #include "runner/attack_job.h"
 #include "train/gan_trainer.h"
 
 namespace ganleaks::runner {
 namespace {
 
+// Sample quality of a trained victim: FID on 8×8-pooled pixels between 2000 samples and the real records
+// of the reference split (never in a victim's training set). NaN when that split is too small for the
+// 64 features.
+struct SampleQuality {
+  double fid = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t real = 0, generated = 0;
+};
+
+SampleQuality sample_quality(const Config& config, const std::filesystem::path& run_dir, const at::Tensor& real,
+                             std::uint64_t seed) {
+  SampleQuality q;
+  const auto real_features = metrics::pooled_pixel_features(real);
+  if (real_features.size(0) <= real_features.size(1)) return q;
+  models::DcganGenerator generator(models::DcganOptions{config.model.z_dim, config.model.width, 1});
+  torch::load(generator, train::generator_file(run_dir).string());
+  generator->eval();
+  torch::NoGradGuard no_grad;
+  auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, "sample-quality"));
+  const auto samples = generator->forward(torch::randn({2000, config.model.z_dim}, stream));
+  q.fid = metrics::frechet_distance(metrics::gaussian_stats(metrics::pooled_pixel_features(samples)),
+                                    metrics::gaussian_stats(real_features));
+  q.real = real_features.size(0);
+  q.generated = samples.size(0);
+  return q;
+}
+
 void write_run_record(const Layout& layout, const Job& job, const Config& config,
                       const train::GanRunResult& result, std::span<const std::int64_t> rows, double seconds,
-                      const dist::Comm& world) {
+                      const SampleQuality& quality, const dist::Comm& world, int ranks) {
   io::write_atomically(layout.run_record(job.name), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     const auto root = file.root();
@@ -31,10 +60,33 @@ void write_run_record(const Layout& layout, const Job& job, const Config& config
     root.set_attr("seed", static_cast<std::int64_t>(job.seed));
     root.set_attr("iterations", result.iterations);
     root.set_attr("resumed_from", result.resumed_from);
-    root.set_attr("dp_epsilon", std::numeric_limits<double>::quiet_NaN());
+    const auto level = privacy_level(config, job.privacy);
+    root.set_attr("privacy", level.display());
+    if (level.dp()) {
+      // SPEC §2: every DP run records what its guarantee rests on.
+      const auto dp = dp_settings(config, level, job.train_size);
+      root.set_attr("dp_epsilon", dp.epsilon);
+      root.set_attr("dp_delta", dp.delta);
+      root.set_attr("dp_noise_multiplier", dp.noise_multiplier);
+      root.set_attr("dp_sample_rate", dp.sample_rate);
+      root.set_attr("dp_steps", dp.steps);
+      root.set_attr("dp_max_grad_norm", dp.max_grad_norm);
+      root.set_attr("dp_rdp_order", dp.order);
+      root.set_attr("dp_target_epsilon", level.target_epsilon > 0 ? level.target_epsilon : std::numeric_limits<double>::quiet_NaN());
+      root.set_attr("dp_noise", config.privacy.secure_noise ? "secure (getrandom)" : "seeded");
+      root.write("dp_batch_size", std::span<const float>(result.dp_batch_size));
+      root.write("dp_clipped_fraction", std::span<const float>(result.dp_clipped_fraction));
+    } else {
+      root.set_attr("dp_epsilon", std::numeric_limits<double>::quiet_NaN());  // SPEC §5: NaN without DP
+    }
     root.set_attr("wall_seconds", seconds);
     root.set_attr("rank", static_cast<std::int64_t>(world.rank()));
+    root.set_attr("ranks", static_cast<std::int64_t>(ranks));
     root.set_attr("host", dist::host_name());
+    root.set_attr("sample_fid", quality.fid);
+    root.set_attr("sample_fid_extractor", metrics::kPooledPixelExtractor);
+    root.set_attr("sample_fid_real", quality.real);
+    root.set_attr("sample_fid_generated", quality.generated);
     root.write("loss_d", std::span<const float>(result.loss_d));
     root.write("loss_g", std::span<const float>(result.loss_g));
     root.write("train_index", rows);
@@ -43,8 +95,9 @@ void write_run_record(const Layout& layout, const Job& job, const Config& config
 
 }  // namespace
 
-Executor::Executor(Config config, Layout layout, const dist::Comm& world, std::shared_ptr<const data::ImageSet> pool)
-    : config_(std::move(config)), layout_(std::move(layout)), world_(world), pool_(std::move(pool)) {
+Executor::Executor(Config config, Layout layout, const dist::Comm& world, dist::TensorComm& group,
+                   std::shared_ptr<const data::ImageSet> pool)
+    : config_(std::move(config)), layout_(std::move(layout)), world_(world), group_(group), pool_(std::move(pool)) {
   // Fixed per rank: ranks that share cores must not oversubscribe them, and the thread count must not vary
   // between runs that are compared bit for bit.
   at::set_num_threads(config_.experiment.threads_per_rank);
@@ -68,6 +121,8 @@ JobReport Executor::run(const Job& job, const std::function<void()>& between_ste
   const auto start = std::chrono::steady_clock::now();
   if (job.collective()) {
     attack(job);  // a failure here would leave the other ranks inside a collective: let it escape
+  } else if (group_.size() > 1) {
+    train(job, between_steps);  // likewise for the group's collectives
   } else {
     try {
       train(job, between_steps);
@@ -84,10 +139,19 @@ JobReport Executor::run(const Job& job, const std::function<void()>& between_ste
 void Executor::train(const Job& job, const std::function<void()>& between_steps) {
   const auto& s = splits(job.seed);
   const auto rows = job.role == "reference" ? s.reference : data::training_set(s, job.train_size);
-  log::info(fmt::format("train {}: {} records, {} iterations", job.name, rows.size(), config_.train.iterations));
+  log::info(fmt::format("train {}: {} records, {} iterations{}", job.name, rows.size(), config_.train.iterations,
+                        group_.size() > 1 ? fmt::format(", data parallel over {} ranks", group_.size()) : ""));
   const auto start = std::chrono::steady_clock::now();
-  const train::GanRunSpec spec{.model = config_.model, .train = config_.train,
-                               .seed = derive_seed(job.seed, "run:" + job.name), .run_dir = layout_.run_dir(job.name)};
+  train::GanRunSpec spec{.model = config_.model, .train = config_.train,
+                         .seed = derive_seed(job.seed, "run:" + job.name), .run_dir = layout_.run_dir(job.name)};
+  spec.group = group_.size() > 1 ? &group_ : nullptr;
+  if (const auto level = privacy_level(config_, job.privacy); level.dp()) {
+    const auto dp = dp_settings(config_, level, job.train_size);
+    spec.dp = train::DpTraining{.max_grad_norm = dp.max_grad_norm, .noise_multiplier = dp.noise_multiplier,
+                                .sample_rate = dp.sample_rate, .secure_noise = config_.privacy.secure_noise};
+    log::info(fmt::format("train {}: DP-SGD σ = {:.4g}, q = {:.4g}, C = {}, {} steps → ε = {:.3g} at δ = {:g}", job.name,
+                          dp.noise_multiplier, dp.sample_rate, dp.max_grad_norm, dp.steps, dp.epsilon, dp.delta));
+  }
   const auto images = data::images_to_tensor(*pool_, rows, config_.data.image_size);
   const auto log_every = std::max<std::int64_t>(1, config_.train.iterations / 4);
   const auto result = train::train_gan(spec, images, [&](std::int64_t it) {
@@ -95,7 +159,12 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
     if (between_steps) between_steps();
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  write_run_record(layout_, job, config_, result, rows, seconds, world_);
+  if (group_.rank() != 0) return;  // the group's rank 0 records the run
+  const auto quality = job.role == "victim"
+                           ? sample_quality(config_, spec.run_dir,
+                                            data::images_to_tensor(*pool_, s.reference, config_.data.image_size), spec.seed)
+                           : SampleQuality{};
+  write_run_record(layout_, job, config_, result, rows, seconds, quality, world_, group_.size());
   log::info(fmt::format("train {}: done in {:.1f} s (final loss D {:.3f}, G {:.3f})", job.name, seconds,
                result.loss_d.back(), result.loss_g.back()));
 }

@@ -10,6 +10,7 @@
 #include "data/idx.h"
 #include "data/splits.h"
 #include "dist/comm.h"
+#include "dist/tensor_comm.h"
 #include "runner/layout.h"
 #include "runner/messages.h"
 
@@ -17,10 +18,13 @@ namespace ganleaks::runner {
 
 class Executor {
  public:
-  Executor(Config config, Layout layout, const dist::Comm& world, std::shared_ptr<const data::ImageSet> pool);
+  // `group`: the ranks that train a model together (data parallel; one rank when ranks_per_run = 1).
+  Executor(Config config, Layout layout, const dist::Comm& world, dist::TensorComm& group,
+           std::shared_ptr<const data::ImageSet> pool);
 
-  // Collective jobs must be entered by every rank of `world`. between_steps runs between training steps.
-  // A failure in a training job is returned in the report; a failure inside a collective is thrown.
+  // Collective jobs must be entered by every rank of `world`, training jobs by every rank of the group.
+  // between_steps runs between training steps. A failure in a training job of a one-rank group is
+  // returned in the report; a failure inside a collective is thrown.
   JobReport run(const Job& job, const std::function<void()>& between_steps = {});
 
   // The split of one seed, identical on every rank.
@@ -33,6 +37,7 @@ class Executor {
   Config config_;
   Layout layout_;
   const dist::Comm& world_;
+  dist::TensorComm& group_;
   std::shared_ptr<const data::ImageSet> pool_;
   std::map<std::uint64_t, data::SeedSplits> splits_;
 };

@@ -17,6 +17,7 @@
 #include "io/h5.h"
 #include "io/plots.h"
 #include "io/report.h"
+#include "dist/tensor_comm.h"
 #include "runner/coordinator.h"
 #include "runner/executor.h"
 #include "runner/provenance.h"
@@ -112,8 +113,14 @@ std::string describe_plan(const Config& config) {
     done += finished;
     std::string deps;
     for (int d : job.depends_on) deps += (deps.empty() ? "" : ", ") + jobs[d].name;
-    out += fmt::format("  [{:>3}] {:<7} {:<22} {}{}\n", job.id, job.collective() ? "attack" : "train", job.name,
-                       deps.empty() ? "" : "after " + deps, finished ? "  (done)" : "");
+    std::string privacy;
+    if (!job.collective() && !job.privacy.empty()) {
+      const auto dp = dp_settings(config, privacy_level(config, job.privacy), job.train_size);
+      privacy = fmt::format("DP-SGD σ = {:.3g}, q = {:.3g}, {} steps: ε = {:.3g} at δ = {:g}", dp.noise_multiplier,
+                            dp.sample_rate, dp.steps, dp.epsilon, dp.delta);
+    }
+    out += fmt::format("  [{:>3}] {:<7} {:<28} {}{}{}\n", job.id, job.collective() ? "attack" : "train", job.name,
+                       deps.empty() ? "" : "after " + deps, privacy, finished ? "  (done)" : "");
   }
   out += fmt::format("{} of {} already done.\n", done, jobs.size());
   return out;
@@ -125,15 +132,21 @@ std::string write_report(const Config& config, const Layout& layout) {
   }
   const auto rows = io::read_attack_rows(layout.results());
   const auto auc = io::auc_table(rows, io::TableStyle::kMarkdown);
+  auto privacy = io::privacy_table_markdown(layout.results(), rows);
+  if (!privacy.empty()) {
+    privacy = "## Privacy and utility\n\nDP-SGD on the discriminator (docs/privacy.md): ε at δ from the RDP accountant, "
+              "σ noise multiplier, q sample rate; sample quality as FID on 8×8-pooled pixels against the reference split "
+              "(lower is better; not Inception FID); AUC of every attack (calibrated where run).\n\n" + privacy + "\n";
+  }
   const auto spread = config.experiment.seeds.size() == 1
                           ? std::string("[95 % bootstrap interval over queries]")
                           : fmt::format("mean ± standard deviation over {} seeds", config.experiment.seeds.size());
   const auto text = fmt::format(
       "# ganleaks report: {}\n\nMembership-inference AUC (0.5 = no leak, 1 = every member identified), "
       "model {} on {}, {}.\n\n{}\n![AUC vs training-set size](plots/auc_vs_size.png)\n\n"
-      "## TPR at low FPR\n\n{}\nROC curves: `plots/roc_n<size>.png`.\n\n## Resolved config\n\n```toml\n{}```\n\n"
+      "{}## TPR at low FPR\n\n{}\nROC curves: `plots/roc_n<size>.png`.\n\n## Resolved config\n\n```toml\n{}```\n\n"
       "Provenance: `provenance.toml`; per-rank logs: `logs/`; all scores: `results.h5`; LaTeX table: `report.tex`.\n",
-      config.experiment.name, config.model.name, config.data.dataset, spread, auc, io::tpr_tables_markdown(rows),
+      config.experiment.name, config.model.name, config.data.dataset, spread, auc, privacy, io::tpr_tables_markdown(rows),
       to_toml(config));
   write_text(layout.report_md(), text);
   write_text(layout.report_csv(), io::attack_rows_csv(rows));
@@ -177,6 +190,12 @@ std::string assemble_results(const Config& config, const Layout& layout) {
 }
 
 Layout run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world) {
+  if (world.size() % config.experiment.ranks_per_run != 0) {
+    throw UserError(fmt::format("{}: experiment.ranks_per_run = {} does not divide the {} ranks of this job; launch a "
+                                "multiple of {} ranks",
+                                config.source, config.experiment.ranks_per_run, world.size(),
+                                config.experiment.ranks_per_run));
+  }
   Layout layout;
   on_root_agreed(world, [&] { layout = prepare_folder(config, options); });
   std::vector<std::byte> root_path;
@@ -210,30 +229,45 @@ Layout run_experiment(const Config& config, const RunOptions& options, const dis
   on_root_agreed(world, [&] { write_text(layout.provenance(), provenance); });
 
   const auto jobs = make_plan(config);
-  Executor executor(config, layout, world, pool);
+  // Training groups of ranks_per_run consecutive ranks; their rank 0s (the leaders) talk to the coordinator
+  // on a communicator of their own, so coordinator messages never meet collective traffic.
+  const int per_run = config.experiment.ranks_per_run;
+  const auto group = world.split(world.rank() / per_run, world.rank()).value();
+  dist::TensorComm group_tensors(group);
+  const bool leader = group.rank() == 0;
+  const auto leaders = world.split(leader ? 0 : -1, world.rank());
+  Executor executor(config, layout, world, group_tensors, pool);
   // Splits are checked up front so that impossible sizes are a clean error on every rank.
   for (const auto seed : config.experiment.seeds) executor.splits(seed);
 
-  const auto channel = world.duplicate();
   try {
     if (world.is_root()) {
       std::vector<bool> done;
       for (const auto& job : jobs) done.push_back(job_done(layout, job));
       const auto started = std::chrono::steady_clock::now();
-      Coordinator coordinator(jobs, done, channel, [&](const JobReport& report, const Job& job) {
+      Coordinator coordinator(jobs, done, *leaders, [&](const JobReport& report, const Job& job) {
         log::info(fmt::format("done {} on rank {} in {:.1f} s", job.name, report.rank, report.wall_seconds));
       });
-      log::info(fmt::format("experiment {}: {} jobs, {} already done, {} ranks", config.experiment.name, jobs.size(),
-                   coordinator.jobs_done(), world.size()));
+      log::info(fmt::format("experiment {}: {} jobs, {} already done, {} ranks{}", config.experiment.name, jobs.size(),
+                            coordinator.jobs_done(), world.size(),
+                            per_run > 1 ? fmt::format(" in training groups of {}", per_run) : ""));
       while (auto job = coordinator.next_for_root()) {
+        relay_to_group(group, job);
         coordinator.finished_on_root(executor.run(*job, [&] { coordinator.serve_pending(); }));
       }
+      relay_to_group(group, std::nullopt);
       coordinator.drain();
       if (coordinator.failure()) throw std::runtime_error(*coordinator.failure());
       log::info(fmt::format("all {} jobs done in {:.1f} s", jobs.size(),
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
+    } else if (leader) {
+      run_worker(*leaders, [&](const Job& job) {
+        relay_to_group(group, job);
+        return executor.run(job);
+      });
+      relay_to_group(group, std::nullopt);
     } else {
-      run_worker(channel, [&](const Job& job) { return executor.run(job); });
+      while (auto job = receive_from_group_leader(group)) executor.run(*job);
     }
   } catch (const std::exception& e) {
     log::critical(fmt::format("rank {} failed: {}", world.rank(), e.what()));

@@ -3,11 +3,64 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "privacy/accountant.h"
 
 namespace ganleaks::runner {
 
-std::string victim_run_name(std::int64_t train_size, std::uint64_t seed) {
-  return fmt::format("victim-n{}-s{}", train_size, seed);
+namespace {
+std::string with_privacy(std::string name, const std::string& privacy) {
+  return privacy.empty() ? name : name + "-" + privacy;
+}
+}  // namespace
+
+std::string PrivacyLevel::display() const {
+  if (!dp()) return "non-private";
+  return target_epsilon > 0 ? fmt::format("DP ε={}", target_epsilon) : fmt::format("DP σ={}", noise_multiplier);
+}
+
+std::vector<PrivacyLevel> privacy_levels(const Config& config) {
+  std::vector<PrivacyLevel> levels;
+  if (config.privacy.non_private) levels.push_back({});
+  for (double e : config.privacy.target_epsilons) levels.push_back({.label = fmt::format("eps{}", e), .target_epsilon = e});
+  for (double s : config.privacy.noise_multipliers) levels.push_back({.label = fmt::format("sigma{}", s), .noise_multiplier = s});
+  return levels;
+}
+
+PrivacyLevel privacy_level(const Config& config, const std::string& label) {
+  for (auto& level : privacy_levels(config)) {
+    if (level.label == label) return level;
+  }
+  throw std::invalid_argument(fmt::format("no privacy level '{}' in this config", label));
+}
+
+DpSettings dp_settings(const Config& config, const PrivacyLevel& level, std::int64_t train_size) {
+  if (!level.dp()) throw std::invalid_argument("dp_settings: a non-private level");
+  DpSettings s;
+  s.max_grad_norm = config.privacy.max_grad_norm;
+  s.steps = config.train.iterations;
+  s.sample_rate = config.privacy.sample_rate > 0
+                      ? config.privacy.sample_rate
+                      : std::min(1.0, static_cast<double>(config.train.batch_size) / static_cast<double>(train_size));
+  if (config.privacy.delta > 0) {
+    s.delta = config.privacy.delta;
+  } else {
+    std::int64_t power = 1;  // the smallest power of ten >= n, exactly
+    while (power < train_size) power *= 10;
+    s.delta = 1.0 / static_cast<double>(power);
+  }
+  s.noise_multiplier = level.noise_multiplier > 0
+                           ? level.noise_multiplier
+                           : privacy::noise_multiplier_for(level.target_epsilon, s.sample_rate, s.steps, s.delta);
+  const auto spent = privacy::epsilon(s.sample_rate, s.noise_multiplier, s.steps, s.delta);
+  s.epsilon = spent.epsilon;
+  s.order = spent.order;
+  return s;
+}
+
+std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy) {
+  return with_privacy(fmt::format("victim-n{}-s{}", train_size, seed), privacy);
 }
 std::string reference_run_name(std::uint64_t seed) { return fmt::format("reference-s{}", seed); }
 std::string attack_group_name(const Job& attack, bool calibrated) {
@@ -38,14 +91,16 @@ std::vector<Job> make_plan(const Config& config) {
       reference = add({.kind = JobKind::kTrain, .name = reference_run_name(seed), .role = "reference",
                        .train_size = config.data.reference_size, .seed = seed});
     }
-    for (const auto n : config.sweep.train_sizes) {
-      const int victim = add({.kind = JobKind::kTrain, .name = victim_run_name(n, seed), .role = "victim",
-                              .train_size = n, .seed = seed});
-      for (const auto& setting : config.attack.settings) {
-        Job attack{.kind = JobKind::kAttack, .name = fmt::format("{}-n{}-s{}", setting, n, seed),
-                   .setting = setting, .train_size = n, .seed = seed, .depends_on = {victim}};
-        if (reference >= 0) attack.depends_on.push_back(reference);
-        add(std::move(attack));
+    for (const auto& level : privacy_levels(config)) {
+      for (const auto n : config.sweep.train_sizes) {
+        const int victim = add({.kind = JobKind::kTrain, .name = victim_run_name(n, seed, level.label),
+                                .role = "victim", .train_size = n, .seed = seed, .privacy = level.label});
+        for (const auto& setting : config.attack.settings) {
+          Job attack{.kind = JobKind::kAttack, .name = with_privacy(fmt::format("{}-n{}-s{}", setting, n, seed), level.label),
+                     .setting = setting, .train_size = n, .seed = seed, .privacy = level.label, .depends_on = {victim}};
+          if (reference >= 0) attack.depends_on.push_back(reference);
+          add(std::move(attack));
+        }
       }
     }
   }

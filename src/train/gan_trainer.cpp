@@ -11,7 +11,10 @@
 
 #include "core/seeding.h"
 #include "io/atomic_file.h"
+#include "dist/tensor_comm.h"
+#include "models/batch_norm.h"
 #include "models/dcgan.h"
+#include "privacy/dp_sgd.h"
 
 namespace ganleaks::train {
 namespace F = torch::nn::functional;
@@ -63,6 +66,38 @@ class BatchSampler {
   std::size_t cursor_ = 0;
 };
 
+// This rank's place in a data-parallel group (a group of one without GanRunSpec::group). Every rank draws
+// the same global batch and latents and works on its shard of them (positions rank, rank + W, ...);
+// gradients are summed over the group, so every rank takes the same step.
+struct Group {
+  dist::TensorComm* comm = nullptr;
+  int rank = 0, ranks = 1;
+
+  explicit Group(dist::TensorComm* c) : comm(c), rank(c ? c->rank() : 0), ranks(c ? c->size() : 1) {}
+
+  void sum(std::vector<at::Tensor>& tensors) const {
+    if (comm) comm->all_reduce(tensors);
+  }
+  void sum_gradients(torch::nn::Module& module) const {
+    std::vector<at::Tensor> grads;
+    for (auto& p : module.parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      grads.push_back(p.grad());
+    }
+    sum(grads);
+  }
+  torch::Tensor shard_rows(const std::vector<std::int64_t>& rows) const {
+    std::vector<std::int64_t> mine;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < rows.size(); i += static_cast<std::size_t>(ranks)) {
+      mine.push_back(rows[i]);
+    }
+    return torch::tensor(mine, torch::kLong);
+  }
+  torch::Tensor shard(const torch::Tensor& batch) const {
+    return ranks == 1 ? batch : batch.slice(0, rank, batch.size(0), ranks);
+  }
+};
+
 struct GanState {
   models::DcganGenerator generator;
   models::DcganDiscriminator discriminator;
@@ -79,8 +114,36 @@ struct GanState {
         noise(at::make_generator<at::CPUGeneratorImpl>(derive_seed(spec.seed, "train-noise"))) {}
 };
 
+torch::Tensor text_tensor(const std::string& text) {
+  return torch::from_blob(const_cast<char*>(text.data()), {static_cast<long>(text.size())}, torch::kUInt8).clone();
+}
+std::string tensor_text(const torch::Tensor& t) {
+  return std::string(reinterpret_cast<const char*>(t.data_ptr<std::uint8_t>()), t.numel());
+}
+
+// The DP-SGD side of a run: Poisson sampler, noise source and the discriminator's per-sample layers.
+struct DpState {
+  DpTraining options;
+  privacy::PoissonSampler sampler;
+  privacy::NoiseSource noise;
+  std::vector<privacy::PerSampleLayer*> layers;
+  double expected_batch;     // qN
+  std::int64_t fake_rows;    // round(qN), at least 1
+
+  DpState(const DpTraining& o, std::int64_t records, std::uint64_t seed, models::DcganDiscriminator& d)
+      : options(o),
+        sampler(records, o.sample_rate, derive_seed(seed, "dp-sampling")),
+        noise(o.secure_noise ? privacy::NoiseSource::secure()
+                             : privacy::NoiseSource::seeded(derive_seed(seed, "dp-noise"))),
+        layers(privacy::per_sample_layers(*d)),
+        expected_batch(o.sample_rate * static_cast<double>(records)),
+        fake_rows(std::max<std::int64_t>(1, std::llround(expected_batch))) {
+    privacy::check_dp_compatible(*d, "DP-SGD discriminator");
+  }
+};
+
 void save_checkpoint(const std::filesystem::path& file, GanState& s, const BatchSampler& sampler,
-                     std::int64_t iteration, const GanRunResult& result) {
+                     std::optional<DpState>& dp, std::int64_t iteration, const GanRunResult& result) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive g, d, og, od;
   s.generator->save(g);
@@ -93,18 +156,24 @@ void save_checkpoint(const std::filesystem::path& file, GanState& s, const Batch
   archive.write("opt_d", od);
   archive.write("iteration", torch::tensor(iteration));
   archive.write("noise_state", s.noise.get_state());
-  const auto sampler_state = sampler.state();
-  archive.write("sampler_state",
-                torch::from_blob(const_cast<char*>(sampler_state.data()), {static_cast<long>(sampler_state.size())},
-                                 torch::kUInt8)
-                    .clone());
+  archive.write("sampler_state", text_tensor(sampler.state()));
   archive.write("loss_d", torch::tensor(result.loss_d));
   archive.write("loss_g", torch::tensor(result.loss_g));
+  if (dp) {
+    archive.write("dp_sampler_state", text_tensor(dp->sampler.state()));
+    if (!dp->noise.secure_source()) archive.write("dp_noise_state", dp->noise.generator().get_state());
+    archive.write("dp_batch_size", torch::tensor(result.dp_batch_size));
+    archive.write("dp_clipped_fraction", torch::tensor(result.dp_clipped_fraction));
+  }
   io::write_atomically(file, [&](const std::filesystem::path& tmp) { archive.save_to(tmp.string()); });
 }
 
+std::vector<float> float_vector(const torch::Tensor& t) {
+  return {t.data_ptr<float>(), t.data_ptr<float>() + t.numel()};
+}
+
 std::int64_t load_checkpoint(const std::filesystem::path& file, GanState& s, BatchSampler& sampler,
-                             GanRunResult& result) {
+                             std::optional<DpState>& dp, GanRunResult& result) {
   torch::serialize::InputArchive archive;
   archive.load_from(file.string());
   torch::serialize::InputArchive g, d, og, od;
@@ -123,11 +192,81 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, GanState& s, Bat
   archive.read("loss_d", loss_d);
   archive.read("loss_g", loss_g);
   s.noise.set_state(noise_state);
-  sampler.restore(std::string(reinterpret_cast<const char*>(sampler_state.data_ptr<std::uint8_t>()),
-                              sampler_state.numel()));
-  result.loss_d.assign(loss_d.data_ptr<float>(), loss_d.data_ptr<float>() + loss_d.numel());
-  result.loss_g.assign(loss_g.data_ptr<float>(), loss_g.data_ptr<float>() + loss_g.numel());
+  sampler.restore(tensor_text(sampler_state));
+  result.loss_d = float_vector(loss_d);
+  result.loss_g = float_vector(loss_g);
+  if (dp) {
+    torch::Tensor dp_sampler, dp_noise, dp_batch, dp_clipped;
+    archive.read("dp_sampler_state", dp_sampler);
+    dp->sampler.restore(tensor_text(dp_sampler));
+    if (!dp->noise.secure_source()) {
+      archive.read("dp_noise_state", dp_noise);
+      dp->noise.generator().set_state(dp_noise);
+    }
+    archive.read("dp_batch_size", dp_batch);
+    archive.read("dp_clipped_fraction", dp_clipped);
+    result.dp_batch_size = float_vector(dp_batch);
+    result.dp_clipped_fraction = float_vector(dp_clipped);
+  }
   return iteration.item<std::int64_t>();
+}
+
+const auto kSum = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum);
+
+// One discriminator update: real -> 1, fake -> 0 (non-saturating GAN, Goodfellow et al. 2014). Losses are
+// sums over this rank's rows divided by the global batch, so the group's gradients add up to the mean.
+struct DiscriminatorStep {
+  torch::Tensor fake;        // this rank's generated rows, for the generator's update
+  torch::Tensor loss_d;      // this rank's part of the loss
+  double divisor = 1;        // global batch size (B, or qN under DP)
+  double clipped_rows = 0;   // DP: rows of this rank whose gradient norm exceeded C
+  double rows = 0;           // DP: rows of this rank
+  std::int64_t sampled = 0;  // DP: real rows Poisson-sampled this step (global)
+};
+
+DiscriminatorStep discriminator_step(GanState& s, BatchSampler& sampler, const at::Tensor& images, const Group& group,
+                                     int z_dim) {
+  const auto rows = sampler.next();
+  DiscriminatorStep step{.divisor = static_cast<double>(rows.size())};
+  const auto real = images.index_select(0, group.shard_rows(rows));
+  const auto z = torch::randn({static_cast<std::int64_t>(rows.size()), z_dim}, s.noise);
+  step.fake = s.generator->forward(group.shard(z));
+  s.opt_d.zero_grad();
+  const auto logits_real = s.discriminator->forward(real);
+  const auto logits_fake = s.discriminator->forward(step.fake.detach());
+  step.loss_d = (F::binary_cross_entropy_with_logits(logits_real, torch::ones_like(logits_real), kSum) +
+                 F::binary_cross_entropy_with_logits(logits_fake, torch::zeros_like(logits_fake), kSum)) /
+                step.divisor;
+  step.loss_d.backward();
+  group.sum_gradients(*s.discriminator);
+  s.opt_d.step();
+  return step;
+}
+
+// DP-SGD (SPEC §2): Poisson-sampled real rows and round(qN) generated rows in one forward, every row's
+// gradient clipped, noise once per step (the group's rank 0 adds it before the sum), divided by qN.
+DiscriminatorStep dp_discriminator_step(GanState& s, DpState& dp, const at::Tensor& images, const Group& group,
+                                        int z_dim) {
+  const auto rows = dp.sampler.next();
+  DiscriminatorStep step{.divisor = dp.expected_batch, .sampled = static_cast<std::int64_t>(rows.size())};
+  const auto real = images.index_select(0, group.shard_rows(rows));
+  step.fake = s.generator->forward(group.shard(torch::randn({dp.fake_rows, z_dim}, s.noise)));
+  const auto input = torch::cat({real, step.fake.detach()});
+  const auto target = torch::cat({torch::ones({real.size(0)}), torch::zeros({step.fake.size(0)})});
+  for (auto* layer : dp.layers) layer->set_capture(true);
+  const auto row_loss = F::binary_cross_entropy_with_logits(
+      s.discriminator->forward(input), target, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  s.opt_d.zero_grad();
+  row_loss.sum().backward();
+  for (auto* layer : dp.layers) layer->set_capture(false);
+  const auto stats = privacy::dp_sgd_gradients(
+      dp.layers, {dp.options.max_grad_norm, dp.options.noise_multiplier, dp.expected_batch}, dp.noise,
+      /*adds_noise=*/group.rank == 0, [&](std::vector<at::Tensor>& sums) { group.sum(sums); });
+  s.opt_d.step();
+  step.loss_d = row_loss.detach().sum() / step.divisor;
+  step.clipped_rows = stats.clipped_fraction * static_cast<double>(stats.samples);
+  step.rows = static_cast<double>(stats.samples);
+  return step;
 }
 
 }  // namespace
@@ -144,48 +283,53 @@ GanRunResult train_gan(const GanRunSpec& spec, const at::Tensor& images,
   models::dcgan_init(*s.generator);
   models::dcgan_init(*s.discriminator);
   BatchSampler sampler(images.size(0), spec.train.batch_size, derive_seed(spec.seed, "train-batches"));
+  std::optional<DpState> dp;
+  if (spec.dp) dp.emplace(*spec.dp, images.size(0), spec.seed, s.discriminator);
 
   GanRunResult result;
   const auto checkpoint = spec.run_dir / "checkpoint.pt";
   std::int64_t start = 0;
   if (std::filesystem::exists(checkpoint)) {
-    start = load_checkpoint(checkpoint, s, sampler, result);
+    start = load_checkpoint(checkpoint, s, sampler, dp, result);
     result.resumed_from = start;
   }
 
+  const Group group(spec.group);
+  if (group.ranks > 1) {
+    models::synchronise_batch_norm(*s.generator,
+                                   [&](const at::Tensor& x) { return spec.group->all_reduce_sum_differentiable(x); });
+  }
   s.generator->train();
   s.discriminator->train();
   for (std::int64_t it = start; it < spec.train.iterations; ++it) {
-    const auto rows = sampler.next();
-    const auto real = images.index_select(0, torch::tensor(rows));
-    const auto batch = real.size(0);
-    const auto z = torch::randn({batch, spec.model.z_dim}, s.noise);
-
-    // Discriminator: real -> 1, fake -> 0 (non-saturating GAN, Goodfellow et al. 2014).
-    s.opt_d.zero_grad();
-    const auto fake = s.generator->forward(z);
-    const auto logits_real = s.discriminator->forward(real);
-    const auto logits_fake = s.discriminator->forward(fake.detach());
-    const auto loss_d = F::binary_cross_entropy_with_logits(logits_real, torch::ones_like(logits_real)) +
-                        F::binary_cross_entropy_with_logits(logits_fake, torch::zeros_like(logits_fake));
-    loss_d.backward();
-    s.opt_d.step();
+    const auto d = dp ? dp_discriminator_step(s, *dp, images, group, spec.model.z_dim)
+                      : discriminator_step(s, sampler, images, group, spec.model.z_dim);
 
     // Generator: make D call its samples real.
     s.opt_g.zero_grad();
-    const auto logits_gen = s.discriminator->forward(fake);
-    const auto loss_g = F::binary_cross_entropy_with_logits(logits_gen, torch::ones_like(logits_gen));
+    const auto logits_gen = s.discriminator->forward(d.fake);
+    const auto loss_g = F::binary_cross_entropy_with_logits(logits_gen, torch::ones_like(logits_gen), kSum) / d.divisor;
     loss_g.backward();
+    group.sum_gradients(*s.generator);
     s.opt_g.step();
 
-    result.loss_d.push_back(loss_d.item<float>());
-    result.loss_g.push_back(loss_g.item<float>());
-    if ((it + 1) % spec.train.checkpoint_every == 0 && it + 1 < spec.train.iterations) {
-      save_checkpoint(checkpoint, s, sampler, it + 1, result);
+    std::vector<at::Tensor> record{
+        torch::tensor({d.loss_d.item<double>(), loss_g.item<double>(), d.clipped_rows, d.rows}, torch::kFloat64)};
+    group.sum(record);
+    const auto* r = record[0].data_ptr<double>();
+    result.loss_d.push_back(static_cast<float>(r[0]));
+    result.loss_g.push_back(static_cast<float>(r[1]));
+    if (dp) {
+      result.dp_batch_size.push_back(static_cast<float>(d.sampled));
+      result.dp_clipped_fraction.push_back(r[3] > 0 ? static_cast<float>(r[2] / r[3]) : 0.0f);
+    }
+    if (group.rank == 0 && (it + 1) % spec.train.checkpoint_every == 0 && it + 1 < spec.train.iterations) {
+      save_checkpoint(checkpoint, s, sampler, dp, it + 1, result);
     }
     if (on_step) on_step(it + 1);
   }
   result.iterations = spec.train.iterations;
+  if (group.rank != 0) return result;  // one copy of the release, from the group's rank 0
 
   io::write_atomically(generator_file(spec.run_dir),
                        [&](const std::filesystem::path& tmp) { torch::save(s.generator, tmp.string()); });

@@ -6,15 +6,34 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "core/config.h"
 
+namespace ganleaks::dist {
+class TensorComm;
+}
+
 namespace ganleaks::train {
+
+// DP-SGD for the discriminator (SPEC §2): per step, Poisson sampling of the real records with rate q, one
+// forward of real and generated rows together, every row clipped to C, noise N(0, σ²C²), division by qN.
+// The generated rows per step are round(qN) (at least 1), a number that does not depend on the data.
+struct DpTraining {
+  double max_grad_norm = 1.0;
+  double noise_multiplier = 1.0;
+  double sample_rate = 0.01;
+  bool secure_noise = false;
+};
 
 struct GanRunSpec {
   ModelConfig model;
   TrainConfig train;
+  std::optional<DpTraining> dp;    // none: ordinary minibatch training
+  // Data-parallel group (every rank of it calls train_gan with the same spec); null: this rank alone.
+  // Rank 0 of the group writes the checkpoints and the release.
+  dist::TensorComm* group = nullptr;
   std::uint64_t seed = 0;          // weights, latent draws and batch order all derive from it
   std::filesystem::path run_dir;   // receives checkpoint.pt, generator.pt, discriminator.pt
 };
@@ -23,6 +42,8 @@ struct GanRunResult {
   std::int64_t iterations = 0;
   std::int64_t resumed_from = 0;   // iteration of the checkpoint it resumed from, 0 if none
   std::vector<float> loss_d, loss_g;  // one value per iteration
+  // DP runs: per iteration, the real rows sampled and the share of rows whose gradient norm exceeded C.
+  std::vector<float> dp_batch_size, dp_clipped_fraction;
 };
 
 // File names inside a run folder, shared by the trainer and the attacks that load the release.

@@ -148,6 +148,7 @@ TEST(Config, DefaultsRoundTripAndListEveryKey) {
                            "results_dir = \"results\"\n",
                            "seeds = [0]\n",
                            "threads_per_rank = 1\n",
+                           "ranks_per_run = 1\n",
                            "[data]\n",
                            "dataset = \"fashion-mnist\"\n",
                            "path = \"/usr/share/datasets/fashion-mnist\"\n",
@@ -174,7 +175,13 @@ TEST(Config, DefaultsRoundTripAndListEveryKey) {
                            "calibrated = [false, true]\n",
                            "max_queries = 500\n",
                            "fbb_samples = 20000\n",
-                           "block_size = 256\n"}) {
+                           "block_size = 256\n",
+                           "[privacy]\n",
+                           "target_epsilons = []\n",
+                           "noise_multipliers = []\n",
+                           "non_private = true\n",
+                           "max_grad_norm = 1.0\n",
+                           "secure_noise = false\n"}) {
     EXPECT_THAT(text, HasSubstr(line));
   }
 }
@@ -300,6 +307,21 @@ TEST(Config, ArraysMustBeNonEmptyAndUnique) {
   EXPECT_THAT(error_of("[attack]\ncalibrated = []\n"), HasSubstr("non-empty array of booleans"));
 }
 
+TEST(Config, PrivacyLevels) {
+  const auto c = parse_config("[privacy]\ntarget_epsilons = [10, 0.5]\nnon_private = false\nsecure_noise = true\n", "p.toml");
+  EXPECT_EQ(c.privacy.target_epsilons, (std::vector<double>{10.0, 0.5}));
+  EXPECT_FALSE(c.privacy.non_private);
+  EXPECT_TRUE(c.privacy.secure_noise);
+  EXPECT_EQ(parse_config(to_toml(c), c.source), c);
+  EXPECT_THAT(error_of("[privacy]\ntarget_epsilons = [1.0]\nnoise_multipliers = [1.0]\n"),
+              HasSubstr("privacy.target_epsilons and privacy.noise_multipliers are both given"));
+  EXPECT_THAT(error_of("[privacy]\nnon_private = false\n"), HasSubstr("leaves no victim to train"));
+  EXPECT_THAT(error_of("[privacy]\nnoise_multipliers = [0.0]\n"),
+              HasSubstr("privacy.noise_multipliers[0] = 0.0 is out of range"));
+  EXPECT_THAT(error_of("[privacy]\nnon_private = 1\n"), HasSubstr("privacy.non_private = 1 has wrong type"));
+  EXPECT_THAT(error_of("[experiment]\nranks_per_run = 0\n"), HasSubstr("experiment.ranks_per_run = 0 is out of range"));
+}
+
 TEST(Config, UnknownKeysAndSections) {
   EXPECT_EQ(
       error_of("[train]\nbatchsize = 64\n"),
@@ -308,7 +330,7 @@ TEST(Config, UnknownKeysAndSections) {
   EXPECT_EQ(
       error_of("[trian]\nbatch_size = 64\n"),
       "configs/demo.toml: unknown section [trian]; valid sections: experiment, data, sweep, model, train, "
-      "attack");
+      "attack, privacy");
   EXPECT_THAT(
       error_of("[attack]\nblock = 1\n"),
       HasSubstr("unknown key 'attack.block'; valid keys in [attack]: settings, calibrated, max_queries, "

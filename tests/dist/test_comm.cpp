@@ -39,6 +39,20 @@ TEST(Comm, AllReduceSumMinMax) {
   EXPECT_EQ(high[1], 0);
 }
 
+TEST(Comm, SplitFormsGroupsAndLeavesOutNegativeColors) {
+  const auto world = Comm::world();
+  const auto pairs = world.split(world.rank() / 2, world.rank());  // {0,1}, {2,3}, ...
+  ASSERT_TRUE(pairs.has_value());
+  EXPECT_EQ(pairs->rank(), world.rank() % 2);
+  EXPECT_EQ(pairs->size(), std::min(2, world.size() - world.rank() / 2 * 2));
+  std::vector<std::int64_t> ranks{world.rank()};
+  pairs->all_reduce(std::span(ranks), ReduceOp::kSum);
+  const int first = world.rank() / 2 * 2;
+  EXPECT_EQ(ranks[0], pairs->size() == 2 ? 2 * first + 1 : first);
+  const auto roots = world.split(world.rank() == 0 ? 0 : -1, 0);
+  EXPECT_EQ(roots.has_value(), world.rank() == 0);
+}
+
 TEST(Comm, GatherVariableSizedBlobsOnRoot) {
   const auto world = Comm::world();
   const std::string mine(world.rank() + 1, static_cast<char>('a' + world.rank()));  // rank r sends r+1 bytes

@@ -1,9 +1,12 @@
 """Checks results.h5 against the results contract (SPEC §5) with h5py, as a user would read it, and
 optionally that two runs (e.g. 1 and 2 ranks) produced bitwise-identical scores.
 
-usage: check_results.py RESULTS_H5 [OTHER_RESULTS_H5 [--resumed]]
+usage: check_results.py RESULTS_H5 [OTHER_RESULTS_H5 [--resumed | --close]]
 --resumed: OTHER was killed and resumed; at least one of its training runs must have resumed from a
 checkpoint (attribute resumed_from > 0), or the kill came too late to test anything.
+--close: OTHER trained data parallel (float sums in another order, which 40 GAN steps amplify to ~1e-4):
+scores correlate >= 0.9999 and AUCs agree within 0.01, instead of bitwise. (The weights themselves are
+compared within 2e-5 after 6 steps in test_data_parallel.cpp.)
 """
 import math
 import sys
@@ -35,15 +38,26 @@ def check_contract(path):
         runs = f["runs"]
         assert len(runs) > 0, "no runs"
         for name, run in runs.items():
-            for key in ("iterations", "train_size", "seed", "role", "dp_epsilon"):
+            for key in ("iterations", "train_size", "seed", "role", "dp_epsilon", "privacy"):
                 assert key in run.attrs, f"/runs/{name} lacks attribute {key}"
+            if run.attrs["privacy"] == "non-private":
+                assert math.isnan(run.attrs["dp_epsilon"]), f"/runs/{name}: dp_epsilon must be NaN without DP"
+            else:
+                for key in ("dp_delta", "dp_noise_multiplier", "dp_sample_rate", "dp_steps", "dp_max_grad_norm"):
+                    assert key in run.attrs, f"/runs/{name} (DP) lacks attribute {key}"
+                assert 0 < run.attrs["dp_epsilon"] < math.inf, f"/runs/{name}: dp_epsilon {run.attrs['dp_epsilon']}"
+                assert run.attrs["dp_steps"] == run.attrs["iterations"]
+                assert run["dp_batch_size"].shape == (run.attrs["iterations"],)
             assert run["loss_d"].shape == (run.attrs["iterations"],), f"/runs/{name}/loss_d length"
         attacks = f["attacks"]
         assert len(attacks) > 0, "no attacks"
         for name, group in attacks.items():
             for key in ATTACK_ATTRS:
                 assert key in group.attrs, f"/attacks/{name} lacks attribute {key}"
-            assert math.isnan(group.attrs["dp_epsilon"]), "dp_epsilon must be NaN without DP"
+            if group.attrs["privacy"] == "non-private":
+                assert math.isnan(group.attrs["dp_epsilon"]), f"/attacks/{name}: dp_epsilon must be NaN without DP"
+            else:
+                assert 0 < group.attrs["dp_epsilon"] < math.inf, f"/attacks/{name}: dp_epsilon missing"
             for key, dtype in ATTACK_DATA.items():
                 assert group[key].dtype == dtype, f"/attacks/{name}/{key} has dtype {group[key].dtype}"
             members = group["is_member"][()]
@@ -76,20 +90,33 @@ def main():
     if len(sys.argv) > 2:
         other = check_contract(sys.argv[2])
         assert names == other, f"different attack groups: {names} vs {other}"
+        close = "--close" in sys.argv[3:]
         with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+            worst = 0.0
             for name in names:
-                for key in ("score", "distance", "sample_index", "roc_tpr"):
+                x, y = a["attacks"][name]["sample_index"][()], b["attacks"][name]["sample_index"][()]
+                assert np.array_equal(x, y), f"{name}: different queries"
+                for key in ("score", "distance") if close else ("score", "distance", "roc_tpr"):
                     x, y = a["attacks"][name][key][()], b["attacks"][name][key][()]
-                    assert np.array_equal(x, y), f"{name}/{key} differs: max |diff| {np.abs(x - y).max()}"
-                assert a["attacks"][name].attrs["auc"] == b["attacks"][name].attrs["auc"]
+                    if close:
+                        r = np.corrcoef(x, y)[0, 1]
+                        worst = max(worst, 1 - r)
+                        assert r >= 0.9999, f"{name}/{key}: correlation {r} between the runs"
+                    else:
+                        assert np.array_equal(x, y), f"{name}/{key} differs: max |diff| {np.abs(x - y).max()}"
+                auc_a, auc_b = a["attacks"][name].attrs["auc"], b["attacks"][name].attrs["auc"]
+                assert abs(auc_a - auc_b) <= 0.01 if close else auc_a == auc_b, f"{name}: AUC {auc_a} vs {auc_b}"
             for name in a["runs"]:
-                assert np.array_equal(a["runs"][name]["loss_g"][()], b["runs"][name]["loss_g"][()]), name
+                x, y = a["runs"][name]["loss_g"][()], b["runs"][name]["loss_g"][()]
+                assert np.allclose(x, y, rtol=1e-3) if close else np.array_equal(x, y), name
+            if close:
+                print(f"smallest score correlation between the runs: 1 - {worst:.2g}")
         if "--resumed" in sys.argv[3:]:
             with h5py.File(sys.argv[2], "r") as b:
                 resumed = {n: int(r.attrs["resumed_from"]) for n, r in b["runs"].items() if r.attrs["resumed_from"] > 0}
             assert resumed, "no training run resumed from a checkpoint"
             print(f"resumed from checkpoints: {resumed}")
-        print("scores identical in both runs")
+        print("scores agree within tolerance in both runs" if close else "scores identical in both runs")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 #  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment;
 #  3. a run killed (SIGKILL, all ranks) in the middle of training resumes from its checkpoint and ends with
 #     the same scores as an uninterrupted run;
-#  4. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
+#  4. DP-SGD victims trained data parallel (ranks_per_run = 2) score as on one rank, within float tolerance;
+#  5. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
 # usage: run_tiny.sh GANLEAKS_BINARY WORK_DIR
 set -euo pipefail
 bin="$1"; work="$2"
@@ -60,6 +61,18 @@ wait "$launcher" 2>/dev/null || true
 "$root/launch/mpi" -n 2 "$bin" run "$killed" > "$work/resumed.log" 2>&1 || { cat "$work/resumed.log"; fail "resumed run"; }
 "$python" "$here/check_results.py" "$work/whole/tiny/results.h5" "$work/killed/tiny/results.h5" --resumed
 
+echo "== DP-SGD victims, data parallel over 2 ranks vs 1 rank"
+dp_edit='s/^settings = .*/settings = ["fbb", "dis"]/; s/^seeds = \[3\]/seeds = [3]\nranks_per_run = 2/'
+dp_one=$(config_for dp_one "$work/dp_one" 's/^settings = .*/settings = ["fbb", "dis"]/')
+dp_two=$(config_for dp_two "$work/dp_two" "$dp_edit")
+printf '\n[privacy]\nnoise_multipliers = [0.8]\nmax_grad_norm = 0.5\n' | tee -a "$dp_one" >> "$dp_two"
+"$root/launch/mpi" -n 1 "$bin" run "$dp_one" > "$work/dp_one.log" 2>&1 || { cat "$work/dp_one.log"; fail "DP run"; }
+"$root/launch/mpi" -n 2 "$bin" run "$dp_two" > "$work/dp_two.log" 2>&1 || { cat "$work/dp_two.log"; fail "data-parallel DP run"; }
+grep -q "data parallel over 2 ranks" "$work/dp_two/tiny/logs/rank-0.log" || fail "training was not data parallel"
+grep -q "Privacy and utility" "$work/dp_two/tiny/report.md" || fail "no privacy table in the report"
+grep -q "| dcgan, DP σ=0.8 | fbb | yes |" "$work/dp_two.log" || fail "no DP rows in the leak table"
+"$python" "$here/check_results.py" "$work/dp_one/tiny/results.h5" "$work/dp_two/tiny/results.h5" --close
+
 echo "== bad input: exit code 2, one line naming the cause"
 expect_user_error() {  # expect_user_error WHAT PATTERN COMMAND...
   local what="$1" pattern="$2"; shift 2
@@ -78,6 +91,8 @@ expect_user_error "missing dataset" "/nonexistent/fmnist" "$root/launch/mpi" -n 
 touch "$work/a-file"
 unwritable=$(config_for unwritable "$work/a-file/results")
 expect_user_error "unwritable results folder" "$work/a-file" "$root/launch/mpi" -n 2 "$bin" run "$unwritable"
+expect_user_error "ranks_per_run not dividing the ranks" "ranks_per_run = 2 does not divide the 1 ranks" \
+  "$root/launch/mpi" -n 1 "$bin" run "$dp_two"
 changed=$(config_for changed "$work/two" 's/^iterations = 40/iterations = 41/')
 sum_before=$(sha256sum "$work/two/tiny/results.h5")
 expect_user_error "other experiment in the folder" "different config" "$root/launch/mpi" -n 2 "$bin" run "$changed"

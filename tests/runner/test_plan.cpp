@@ -66,6 +66,50 @@ TEST(Plan, GroupNamesSayWhetherCalibrated) {
   EXPECT_EQ(attack_group_name(attack, false), attack.name + "-uncal");
 }
 
+TEST(Plan, PrivacyLevelsAddVictimsAndAttacksButNoReference) {
+  auto c = sweep_config();
+  c.experiment.seeds = {0};
+  c.privacy.target_epsilons = {10.0, 1.0};
+  const auto jobs = make_plan(c);
+  // 1 reference + 3 levels x (3 victims + 6 attacks)
+  ASSERT_EQ(jobs.size(), 1u + 3 * 9);
+  int references = 0;
+  for (const auto& job : jobs) {
+    references += job.role == "reference";
+    if (job.collective()) {
+      EXPECT_EQ(jobs[job.depends_on[0]].privacy, job.privacy) << job.name;
+      EXPECT_EQ(jobs[job.depends_on[0]].name, victim_run_name(job.train_size, job.seed, job.privacy));
+    }
+  }
+  EXPECT_EQ(references, 1);
+  EXPECT_EQ(jobs[2].name, "fbb-n64-s0");                  // the non-private jobs keep their names
+  EXPECT_EQ(jobs.back().name, "dis-n1024-s0-eps1");
+  const auto levels = privacy_levels(c);
+  ASSERT_EQ(levels.size(), 3u);
+  EXPECT_EQ(levels[1].display(), "DP ε=10");
+  EXPECT_THROW(privacy_level(c, "eps3"), std::invalid_argument);
+}
+
+TEST(Plan, DpSettingsFollowSpecDefaults) {
+  auto c = sweep_config();
+  c.train.batch_size = 64;
+  c.train.iterations = 300;
+  c.privacy.noise_multipliers = {1.0};
+  const auto s = dp_settings(c, privacy_levels(c)[1], 1000);
+  EXPECT_DOUBLE_EQ(s.sample_rate, 0.064);  // batch_size / n
+  EXPECT_DOUBLE_EQ(s.delta, 1e-3);         // 1/n rounded down to a power of ten
+  EXPECT_DOUBLE_EQ(s.noise_multiplier, 1.0);
+  EXPECT_EQ(s.steps, 300);
+  EXPECT_DOUBLE_EQ(dp_settings(c, privacy_levels(c)[1], 64).delta, 1e-2);
+  EXPECT_DOUBLE_EQ(dp_settings(c, privacy_levels(c)[1], 32).sample_rate, 1.0);  // q capped at 1
+  // A target ε comes back as the ε spent (the inverse of the accountant).
+  c.privacy.noise_multipliers.clear();
+  c.privacy.target_epsilons = {2.0};
+  const auto t = dp_settings(c, privacy_levels(c)[1], 1000);
+  EXPECT_NEAR(t.epsilon, 2.0, 1e-6);
+  EXPECT_THROW(dp_settings(c, privacy_levels(c)[0], 1000), std::invalid_argument);
+}
+
 TEST(Messages, RoundTripThroughBoostSerialization) {
   Assignment a;
   a.job = make_plan(sweep_config())[3];
@@ -74,6 +118,8 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   EXPECT_EQ(back.job.name, a.job.name);
   EXPECT_EQ(back.job.depends_on, a.job.depends_on);
   EXPECT_EQ(back.job.kind, a.job.kind);
+  a.job.privacy = "eps10";
+  EXPECT_EQ(from_bytes<Assignment>(to_bytes(a)).job.privacy, "eps10");
 
   Request r;
   r.finished = {.job_id = 5, .ok = false, .error = "out of memory", .wall_seconds = 1.5, .rank = 1, .host = "node7"};

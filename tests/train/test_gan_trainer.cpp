@@ -75,6 +75,33 @@ TEST(GanTrainer, ResumingFromACheckpointGivesTheUninterruptedWeights) {
   expect_same_weights(whole, resumed);
 }
 
+GanRunSpec tiny_dp_spec(const std::filesystem::path& dir) {
+  auto spec = tiny_spec(dir);
+  spec.dp = DpTraining{.max_grad_norm = 0.5, .noise_multiplier = 1.2, .sample_rate = 0.4};
+  return spec;
+}
+
+TEST(GanTrainer, DpSgdRunIsSeededResumesExactlyAndRecordsItsBatches) {
+  const auto whole = fresh_dir("dp-whole"), resumed = fresh_dir("dp-resumed"), plain = fresh_dir("dp-plain");
+  const auto full = train_gan(tiny_dp_spec(whole), tiny_images());
+  ASSERT_EQ(full.dp_batch_size.size(), 6u);
+  ASSERT_EQ(full.dp_clipped_fraction.size(), 6u);
+  // Poisson sampling: the batch varies around qN = 4.8.
+  EXPECT_NE(*std::min_element(full.dp_batch_size.begin(), full.dp_batch_size.end()),
+            *std::max_element(full.dp_batch_size.begin(), full.dp_batch_size.end()));
+  train_gan(tiny_dp_spec(resumed), tiny_images());
+  std::filesystem::remove(generator_file(resumed));
+  std::filesystem::remove(discriminator_file(resumed));
+  const auto second = train_gan(tiny_dp_spec(resumed), tiny_images());
+  EXPECT_EQ(second.resumed_from, 3);
+  EXPECT_EQ(second.loss_d, full.loss_d);
+  EXPECT_EQ(second.dp_batch_size, full.dp_batch_size);
+  expect_same_weights(whole, resumed);
+  // DP changes the training.
+  train_gan(tiny_spec(plain), tiny_images());
+  EXPECT_FALSE(torch::equal(load_generator(whole)->parameters()[0], load_generator(plain)->parameters()[0]));
+}
+
 TEST(GanTrainer, DifferentSeedDifferentWeights) {
   const auto a = fresh_dir("seed-a"), b = fresh_dir("seed-b");
   auto spec = tiny_spec(b);

@@ -1,0 +1,219 @@
+// Per-sample gradients against a per-sample-backward loop (float64), clipping, noise statistics, Poisson
+// sampling: the acceptance checks of SPEC §2 for the DP-SGD step.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "models/dcgan.h"
+#include "privacy/dp_sgd.h"
+#include "privacy/grad_sample.h"
+
+namespace ganleaks::privacy {
+namespace {
+
+// A per-sample loss that is not linear in the output, so that the output gradient differs per sample.
+torch::Tensor row_losses(const torch::Tensor& y) {
+  const auto rows = y.dim() == 1 ? y.unsqueeze(1) : y.flatten(1);
+  return (rows * 0.7).tanh().pow(2).sum(1) + rows.sum(1);
+}
+
+// For every sample, the gradient of its own loss by a separate backward (capture off): the exact reference.
+std::vector<std::vector<torch::Tensor>> loop_gradients(torch::nn::Module& module,
+                                                       const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                                                       const torch::Tensor& x) {
+  std::vector<std::vector<torch::Tensor>> out;
+  for (std::int64_t i = 0; i < x.size(0); ++i) {
+    module.zero_grad();
+    row_losses(forward(x.slice(0, i, i + 1))).sum().backward();
+    std::vector<torch::Tensor> grads;
+    for (auto* layer : per_sample_layers(module)) {
+      for (auto& [param, sample] : layer->grad_samples()) grads.push_back(param.grad().clone());
+    }
+    out.push_back(grads);
+  }
+  return out;
+}
+
+double max_per_sample_error(torch::nn::Module& module, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                            const torch::Tensor& x) {
+  const auto reference = loop_gradients(module, forward, x);
+  const auto layers = per_sample_layers(module);
+  for (auto* layer : layers) layer->set_capture(true);
+  module.zero_grad();
+  row_losses(forward(x)).sum().backward();
+  for (auto* layer : layers) layer->set_capture(false);
+  double worst = 0;
+  std::size_t p = 0;
+  for (auto* layer : layers) {
+    for (auto& [param, sample] : layer->grad_samples()) {
+      EXPECT_EQ(sample.size(0), x.size(0));
+      for (std::int64_t i = 0; i < x.size(0); ++i) {
+        worst = std::max(worst, (sample[i] - reference[i][p]).abs().max().item<double>());
+      }
+      // The summed gradient the layer hands to autograd is the ordinary one.
+      worst = std::max(worst, (param.grad() - sample.sum(0)).abs().max().item<double>());
+      ++p;
+    }
+    layer->clear_grad_samples();
+  }
+  EXPECT_EQ(p, reference.front().size());
+  return worst;
+}
+
+TEST(GradSample, Conv2dEqualsPerSampleLoop) {
+  torch::manual_seed(1);
+  PerSampleConv2d conv(torch::nn::Conv2dOptions(3, 4, 4).stride(2).padding(1));
+  conv->to(torch::kFloat64);
+  const auto x = torch::randn({5, 3, 10, 10}, torch::kFloat64);
+  EXPECT_LE(max_per_sample_error(*conv, [&](const torch::Tensor& in) { return conv->forward(in); }, x), 1e-6);
+  PerSampleConv2d no_bias(torch::nn::Conv2dOptions(3, 2, 3).stride(1).padding(0).bias(false));
+  no_bias->to(torch::kFloat64);
+  EXPECT_LE(max_per_sample_error(*no_bias, [&](const torch::Tensor& in) { return no_bias->forward(in); }, x), 1e-6);
+}
+
+TEST(GradSample, LinearEqualsPerSampleLoopFor2dAnd3dInputs) {
+  torch::manual_seed(2);
+  PerSampleLinear linear(torch::nn::LinearOptions(6, 3));
+  linear->to(torch::kFloat64);
+  const auto forward = [&](const torch::Tensor& in) { return linear->forward(in); };
+  EXPECT_LE(max_per_sample_error(*linear, forward, torch::randn({7, 6}, torch::kFloat64)), 1e-6);
+  EXPECT_LE(max_per_sample_error(*linear, forward, torch::randn({4, 5, 6}, torch::kFloat64)), 1e-6);
+}
+
+TEST(GradSample, WholeDiscriminatorEqualsPerSampleLoop) {
+  torch::manual_seed(3);
+  models::DcganDiscriminator d(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
+  d->to(torch::kFloat64);
+  const auto x = torch::randn({6, 1, 32, 32}, torch::kFloat64);
+  EXPECT_LE(max_per_sample_error(*d, [&](const torch::Tensor& in) { return d->forward(in); }, x), 1e-6);
+}
+
+TEST(GradSample, CaptureOffIsLibTorchsConv2d) {
+  const auto options = torch::nn::Conv2dOptions(2, 3, 4).stride(2).padding(1);
+  torch::manual_seed(4);
+  torch::nn::Conv2d reference(options);
+  torch::manual_seed(4);
+  PerSampleConv2d ours(options);
+  EXPECT_TRUE(torch::equal(reference->weight, ours->weight));
+  EXPECT_TRUE(torch::equal(reference->bias, ours->bias));
+  const auto x = torch::randn({3, 2, 8, 8});
+  EXPECT_TRUE(torch::equal(reference->forward(x), ours->forward(x)));
+}
+
+TEST(GradSample, EmptyBatchGivesEmptySamples) {
+  PerSampleConv2d conv(torch::nn::Conv2dOptions(1, 2, 4).stride(2).padding(1));
+  conv->set_capture(true);
+  row_losses(conv->forward(torch::zeros({0, 1, 8, 8}))).sum().backward();
+  for (auto& [param, sample] : conv->grad_samples()) EXPECT_EQ(sample.size(0), 0);
+  // A rank with no rows still takes part: zero sums (plus noise where it is the noising rank).
+  auto noise = NoiseSource::seeded(3);
+  int reductions = 0;
+  const auto stats = dp_sgd_gradients(per_sample_layers(*conv), {1.0, 1.0, 4.0}, noise, false,
+                                      [&](std::vector<at::Tensor>& sums) {
+                                        ++reductions;
+                                        for (auto& s : sums) EXPECT_EQ(s.abs().max().item<float>(), 0.0f);
+                                      });
+  EXPECT_EQ(reductions, 1);
+  EXPECT_EQ(stats.samples, 0);
+}
+
+// Runs one captured backward of `linear` on x and returns the DP-SGD gradient of its weight.
+torch::Tensor dp_gradient(PerSampleLinear& linear, const torch::Tensor& x, const DpSgdStep& step, NoiseSource& noise,
+                          DpSgdStats* stats = nullptr) {
+  linear->set_capture(true);
+  row_losses(linear->forward(x)).sum().backward();
+  linear->set_capture(false);
+  const auto s = dp_sgd_gradients(per_sample_layers(*linear), step, noise, true, [](std::vector<at::Tensor>&) {});
+  if (stats) *stats = s;
+  return linear->weight.grad().clone();
+}
+
+TEST(DpSgd, ClipsEachSampleToTheNormAcrossAllParameters) {
+  torch::manual_seed(5);
+  PerSampleLinear linear(torch::nn::LinearOptions(20, 10));
+  linear->to(torch::kFloat64);
+  const auto x = torch::randn({8, 20}, torch::kFloat64) * 5;
+  const double c = 0.3;
+  auto noise = NoiseSource::seeded(1);
+  DpSgdStats stats;
+  const auto weight_grad = dp_gradient(linear, x, {.max_grad_norm = c, .noise_multiplier = 0, .expected_batch_size = 4},
+                                       noise, &stats);
+  const auto bias_grad = linear->bias.grad().clone();
+  // Reference: per sample, flatten (weight, bias), clip to c, sum, divide by the expected batch size.
+  auto ref_w = torch::zeros_like(linear->weight), ref_b = torch::zeros_like(linear->bias);
+  for (std::int64_t i = 0; i < x.size(0); ++i) {
+    linear->zero_grad();
+    row_losses(linear->forward(x.slice(0, i, i + 1))).sum().backward();
+    const double norm = std::sqrt(linear->weight.grad().pow(2).sum().item<double>() +
+                                  linear->bias.grad().pow(2).sum().item<double>());
+    const double factor = std::min(1.0, c / norm);
+    EXPECT_LE(factor * norm, c * (1 + 1e-9));  // the clipped norm
+    ref_w += factor * linear->weight.grad();
+    ref_b += factor * linear->bias.grad();
+  }
+  EXPECT_LE((weight_grad - ref_w / 4).abs().max().item<double>(), 1e-6 * c);
+  EXPECT_LE((bias_grad - ref_b / 4).abs().max().item<double>(), 1e-6 * c);
+  EXPECT_EQ(stats.samples, 8);
+  EXPECT_DOUBLE_EQ(stats.clipped_fraction, 1.0);  // inputs ×5: every sample is above 0.3
+}
+
+// The noise is the difference of a noisy and a noise-free step on the same samples.
+void expect_noise_variance(NoiseSource noisy) {
+  torch::manual_seed(6);
+  PerSampleLinear linear(torch::nn::LinearOptions(100, 200).bias(false));
+  const auto x = torch::randn({3, 100});
+  const double sigma = 1.5, c = 0.4;
+  auto silent = NoiseSource::seeded(0);
+  const auto clean = dp_gradient(linear, x, {c, 0.0, 1.0}, silent);
+  const auto noise = (dp_gradient(linear, x, {c, sigma, 1.0}, noisy) - clean).to(torch::kFloat64);
+  const double n = static_cast<double>(noise.numel());  // 20 000 coordinates
+  const double mean = noise.mean().item<double>(), var = noise.var().item<double>();
+  const double expected = sigma * sigma * c * c;
+  // Sample variance has relative standard deviation sqrt(2/n) = 1 %: allow 5 of them.
+  EXPECT_NEAR(var / expected, 1.0, 5 * std::sqrt(2 / n));
+  EXPECT_NEAR(mean, 0.0, 5 * std::sqrt(expected / n));
+}
+
+TEST(DpSgd, NoiseHasVarianceSigmaSquaredCSquared) { expect_noise_variance(NoiseSource::seeded(7)); }
+TEST(DpSgd, SecureNoiseHasVarianceSigmaSquaredCSquared) { expect_noise_variance(NoiseSource::secure()); }
+
+TEST(DpSgd, OnlyTheNoisingRankAddsNoiseAndTheReductionSeesTheSums) {
+  torch::manual_seed(8);
+  PerSampleLinear linear(torch::nn::LinearOptions(4, 2));
+  linear->set_capture(true);
+  row_losses(linear->forward(torch::randn({3, 4}))).sum().backward();
+  auto noise = NoiseSource::seeded(1);
+  int reductions = 0;
+  dp_sgd_gradients(per_sample_layers(*linear), {1.0, 100.0, 1.0}, noise, /*adds_noise=*/false,
+                   [&](std::vector<at::Tensor>& sums) {
+                     ++reductions;
+                     EXPECT_EQ(sums.size(), 2u);  // weight and bias, fused in one call
+                     for (auto& s : sums) EXPECT_LT(s.abs().max().item<double>(), 3.0 + 1e-6);  // ≤ 3 samples × C
+                   });
+  EXPECT_EQ(reductions, 1);
+}
+
+TEST(DpSgd, RefusesModulesWithParametersOutsidePerSampleLayers) {
+  models::DcganGenerator g(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
+  EXPECT_THROW(check_dp_compatible(*g, "generator"), std::invalid_argument);
+  models::DcganDiscriminator d(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
+  EXPECT_NO_THROW(check_dp_compatible(*d, "discriminator"));
+}
+
+TEST(PoissonSampler, RateIsRespectedAndStateRestores) {
+  PoissonSampler sampler(1000, 0.05, 42);
+  double total = 0;
+  for (int step = 0; step < 200; ++step) total += static_cast<double>(sampler.next().size());
+  // Mean batch 50, standard error sqrt(1000·0.05·0.95/200) ≈ 0.49.
+  EXPECT_NEAR(total / 200, 50.0, 2.5);
+  const auto saved = sampler.state();
+  const auto a = sampler.next();
+  PoissonSampler other(1000, 0.05, 1);
+  other.restore(saved);
+  EXPECT_EQ(other.next(), a);
+  EXPECT_THROW(PoissonSampler(10, 0.0, 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ganleaks::privacy
