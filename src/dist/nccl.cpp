@@ -57,6 +57,12 @@ int NcclGroup::cuda_device_count() {
   return count;
 }
 
+int NcclGroup::device_for(int local_rank) {
+  const int count = cuda_device_count();
+  if (count == 0) return -1;
+  return count == 1 ? 0 : local_rank % count;
+}
+
 NcclGroup::NcclGroup(const Comm& group, int device) : impl_(std::make_unique<Impl>()) {
   impl_->device = device;
   impl_->rank = group.rank();
@@ -77,15 +83,21 @@ NcclGroup::~NcclGroup() {
 }
 
 void NcclGroup::all_reduce(at::Tensor& tensor, ReduceOp op) {
+  if (!impl_->comm) throw CommError(fmt::format("ncclAllReduce on rank {}: the communicator was aborted", impl_->rank));
   if (!tensor.is_cuda() || tensor.get_device() != impl_->device || !tensor.is_contiguous()) {
     throw CommError(fmt::format("ncclAllReduce on rank {}: expected a contiguous tensor on cuda:{}", impl_->rank,
                                 impl_->device));
   }
   c10::cuda::CUDAGuard guard(tensor.device());
+  // LibTorch's current stream: ordered after backward and before the optimizer step without a host sync.
   const auto stream = c10::cuda::getCurrentCUDAStream(tensor.get_device());
-  check(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<std::size_t>(tensor.numel()),
-                      to_nccl(tensor.scalar_type()), to_nccl(op), impl_->comm, stream.stream()),
-        "ncclAllReduce", impl_->rank);
+  const auto rc = ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<std::size_t>(tensor.numel()),
+                                to_nccl(tensor.scalar_type()), to_nccl(op), impl_->comm, stream.stream());
+  if (rc != ncclSuccess) {
+    ncclCommAbort(impl_->comm);  // the other ranks' pending collectives fail instead of hanging
+    impl_->comm = nullptr;
+    check(rc, "ncclAllReduce", impl_->rank);
+  }
 }
 
 }  // namespace ganleaks::dist

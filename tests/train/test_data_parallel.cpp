@@ -152,7 +152,7 @@ TEST(Nccl, AllReduceOnTheGpu) {
   }
   const auto world = dist::Comm::world();
   dist::TensorComm comm(world);
-  const int device = world.local_rank() % dist::NcclGroup::cuda_device_count();
+  const int device = dist::NcclGroup::device_for(world.local_rank());
   std::vector<at::Tensor> tensors{torch::full({1000}, world.rank() + 1.0f, torch::Device(torch::kCUDA, device)),
                                   torch::full({10}, 1.0, torch::TensorOptions().dtype(torch::kFloat64).device(torch::kCUDA, device))};
   comm.all_reduce(tensors);
