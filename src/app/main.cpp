@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/memory.h"
 #include "dist/comm.h"
 #include "privacy/accountant.h"
 #include "runner/experiment.h"
@@ -27,6 +28,7 @@ std::string joined_command_line(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace ganleaks;
+  keep_freed_memory();
   const auto command_line = joined_command_line(argc, argv);
   dist::Environment mpi(argc, argv);
   const auto world = dist::Comm::world();

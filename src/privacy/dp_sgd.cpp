@@ -100,8 +100,9 @@ DpSgdStats dp_sgd_gradients(const std::vector<PerSampleLayer*>& layers, const Dp
   const auto batch = samples.front().size(0);
 
   // Flat clipping: one norm per sample over every parameter, factor min(1, C / norm).
+  // (Per-layer norms in the samples' dtype, no copy of the samples; combined in float64.)
   auto squared = torch::zeros({batch}, samples.front().options().dtype(torch::kFloat64));
-  for (const auto& s : samples) squared += s.flatten(1).to(torch::kFloat64).pow(2).sum(1);
+  for (const auto& s : samples) squared += at::linalg_vector_norm(s.flatten(1), 2, {1}).to(torch::kFloat64).square();
   const auto norms = squared.sqrt();
   const auto factor = (step.max_grad_norm / (norms + 1e-6)).clamp_max(1.0);
 
