@@ -1,8 +1,8 @@
 #pragma once
 // Process-wide allocator tuning. LibTorch allocates CPU tensors with glibc malloc, which hands blocks above
 // its (dynamic) mmap threshold back to the OS when they are freed, so every training step faults the same
-// memory in again: page faults were a third of a DP-SGD step's time. Keeping freed blocks up to 32 MiB in
-// the heap made a discriminator step 25 % faster and a DP-SGD step up to 2x faster (bench/bench_dp.cpp).
+// memory in again. Keeping freed blocks up to 32 MiB in the heap made a plain discriminator step 1.3x and a
+// DP-SGD step 1.06-1.18x faster (bench/bench_dp.cpp).
 #include <malloc.h>
 
 namespace ganleaks {
