@@ -1,6 +1,7 @@
 #pragma once
-// Trains one DCGAN (victim or reference) on a fixed set of images, with checkpoints that make an
-// interrupted run resume to the same weights as an uninterrupted one.
+// Trains one DCGAN (victim or reference) on a fixed set of images, plain or with a DP-SGD discriminator, on
+// one rank or data parallel over a group of ranks, with checkpoints that make an interrupted run resume to
+// the same weights as an uninterrupted one.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
