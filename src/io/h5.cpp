@@ -189,6 +189,35 @@ std::vector<std::uint8_t> H5Group::read_bytes(const std::string& name) const {
   return read_1d<std::uint8_t>(*this, name, H5T_NATIVE_UINT8);
 }
 
+H5Numeric H5Group::read_numeric(const std::string& name) const {
+  H5Object dataset(check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), fmt::format("open dataset {}/{}", path(), name)));
+  H5Object type(H5Dget_type(dataset.id()));
+  const auto type_class = H5Tget_class(type.id());
+  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
+    const char* what = type_class == H5T_STRING   ? "strings"
+                       : type_class == H5T_COMPOUND ? "a compound type"
+                                                   : "a non-numeric type";
+    throw std::invalid_argument(fmt::format("dataset '{}' holds {}; expected integers or floats", name, what));
+  }
+  H5Object space(H5Dget_space(dataset.id()));
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  H5Numeric out;
+  out.integer = type_class == H5T_INTEGER;
+  std::size_t total = 1;
+  for (auto d : dims) {
+    out.dims.push_back(static_cast<std::int64_t>(d));
+    total *= d;
+  }
+  out.values.resize(total);
+  if (total > 0) {
+    check_status(H5Dread(dataset.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.values.data()),
+                 fmt::format("read dataset {}/{}", path(), name));
+  }
+  return out;
+}
+
 void H5Group::set_attr(const std::string& name, double value) const {
   set_scalar_attr(*this, name, H5T_NATIVE_DOUBLE, value);
 }

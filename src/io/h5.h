@@ -27,6 +27,13 @@ class H5Object {
 
 class H5Group;
 
+// A numeric dataset of any rank read as float64, with its shape and whether it was stored as integers.
+struct H5Numeric {
+  std::vector<std::int64_t> dims;
+  std::vector<double> values;  // row-major
+  bool integer = false;
+};
+
 class H5File {
  public:
   static H5File create(const std::filesystem::path& file);  // truncates
@@ -60,6 +67,8 @@ class H5Group {
   std::vector<double> read_doubles(const std::string& name) const;
   std::vector<std::int64_t> read_int64s(const std::string& name) const;
   std::vector<std::uint8_t> read_bytes(const std::string& name) const;
+  // Any integer or float dataset; std::invalid_argument naming the stored type class otherwise.
+  H5Numeric read_numeric(const std::string& name) const;
 
   void set_attr(const std::string& name, double value) const;
   void set_attr(const std::string& name, std::int64_t value) const;
