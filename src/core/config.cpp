@@ -43,7 +43,7 @@ constexpr std::array<std::string_view, 1> kDatasets{"fashion-mnist"};
 constexpr std::array<std::string_view, 3> kPools{"train", "test", "all"};
 constexpr std::array<std::int64_t, 2> kImageSizes{28, 32};
 constexpr std::array<std::string_view, 1> kMemberSelections{"random"};
-constexpr std::array<std::string_view, 1> kModels{"dcgan"};
+constexpr std::array<std::string_view, 2> kModels{"dcgan", "wgan-gp"};
 constexpr std::array<std::string_view, 6> kAttackSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
 constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
 
@@ -88,6 +88,8 @@ void describe(F& f, Config& c) {
   f.real("beta1", c.train.beta1, kAdamBeta);
   f.real("beta2", c.train.beta2, kAdamBeta);
   f.integer("checkpoint_every", c.train.checkpoint_every, {1, 1'000'000'000});
+  f.integer("critic_steps", c.train.critic_steps, {1, 100});
+  f.real("gp_lambda", c.train.gp_lambda, kRegulariser);
 
   f.section("attack");
   f.choice_list("settings", c.attack.settings, kAttackSettings);
@@ -401,6 +403,13 @@ Config parse_config(std::string_view toml_text, std::string_view source_name) {
   if (!c.privacy.target_epsilons.empty() && !c.privacy.noise_multipliers.empty()) {
     throw ConfigError(fmt::format("{}: privacy.target_epsilons and privacy.noise_multipliers are both given; "
                                   "give the privacy levels one way (ε, or σ)",
+                                  source_name));
+  }
+  if (c.model.name == "wgan-gp" && (!c.privacy.target_epsilons.empty() || !c.privacy.noise_multipliers.empty())) {
+    // SPEC §2: the penalty touches real data, so it must go through the clipped per-sample path; not built yet.
+    throw ConfigError(fmt::format("{}: DP-SGD (privacy.target_epsilons / noise_multipliers) is not available for "
+                                  "model.name = \"wgan-gp\" yet: its gradient penalty would bypass per-sample clipping; "
+                                  "use model.name = \"dcgan\"",
                                   source_name));
   }
   if (!c.privacy.non_private && c.privacy.target_epsilons.empty() && c.privacy.noise_multipliers.empty()) {

@@ -38,7 +38,7 @@ struct SweepConfig {
 };
 
 struct ModelConfig {
-  std::string name = "dcgan";
+  std::string name = "dcgan";  // "dcgan" (non-saturating GAN loss) or "wgan-gp" (same networks, WGAN-GP objective)
   int z_dim = 100;
   int width = 32;  // base channel count
   bool operator==(const ModelConfig&) const = default;
@@ -49,6 +49,8 @@ struct TrainConfig {
   int batch_size = 64;
   double lr_g = 2e-4, lr_d = 2e-4, beta1 = 0.5, beta2 = 0.999;
   std::int64_t checkpoint_every = 500;
+  int critic_steps = 1;     // discriminator (critic) updates per generator update; WGAN-GP's paper uses 5
+  double gp_lambda = 10.0;  // wgan-gp: weight of the gradient penalty
   bool operator==(const TrainConfig&) const = default;
 };
 

@@ -39,7 +39,7 @@ DpSettings dp_settings(const Config& config, const PrivacyLevel& level, std::int
   if (!level.dp()) throw std::invalid_argument("dp_settings: a non-private level");
   DpSettings s;
   s.max_grad_norm = config.privacy.max_grad_norm;
-  s.steps = config.train.iterations;
+  s.steps = config.train.iterations * config.train.critic_steps;  // every discriminator update is a DP step
   s.sample_rate = config.privacy.sample_rate > 0
                       ? config.privacy.sample_rate
                       : std::min(1.0, static_cast<double>(config.train.batch_size) / static_cast<double>(train_size));

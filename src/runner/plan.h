@@ -33,7 +33,7 @@ struct DpSettings {
   double sample_rate = 0;       // q (privacy.sample_rate, else batch_size / n, at most 1)
   double delta = 0;             // privacy.delta, else 1/n rounded down to a power of ten
   double max_grad_norm = 0;     // C
-  std::int64_t steps = 0;       // discriminator steps = train.iterations
+  std::int64_t steps = 0;       // discriminator steps = train.iterations × train.critic_steps
   double epsilon = 0;           // spent after `steps` (accountant)
   double order = 0;             // the RDP order that gave it
 };

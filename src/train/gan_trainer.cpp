@@ -15,6 +15,7 @@
 #include "models/batch_norm.h"
 #include "models/dcgan.h"
 #include "privacy/dp_sgd.h"
+#include "train/losses.h"
 
 namespace ganleaks::train {
 namespace F = torch::nn::functional;
@@ -243,6 +244,28 @@ DiscriminatorStep discriminator_step(GanState& s, BatchSampler& sampler, const a
   return step;
 }
 
+// WGAN-GP critic update: E[D(fake)] − E[D(real)] + λ E[(‖∇D(x̂)‖ − 1)²], sums over this rank's rows divided by
+// the global batch; the interpolation weights ε are drawn for the global batch, like the latents.
+DiscriminatorStep critic_step(GanState& s, BatchSampler& sampler, const at::Tensor& images, const Group& group,
+                              int z_dim, double gp_lambda) {
+  const auto rows = sampler.next();
+  const auto batch = static_cast<std::int64_t>(rows.size());
+  DiscriminatorStep step{.divisor = static_cast<double>(batch)};
+  const auto real = images.index_select(0, group.shard_rows(rows));
+  step.fake = s.generator->forward(group.shard(torch::randn({batch, z_dim}, s.noise)));
+  const auto epsilon = group.shard(torch::rand({batch}, s.noise));
+  s.opt_d.zero_grad();
+  const auto penalty = gradient_penalty([&](const at::Tensor& x) { return s.discriminator->forward(x); }, real,
+                                        step.fake.detach(), epsilon);
+  step.loss_d = (s.discriminator->forward(step.fake.detach()).sum() - s.discriminator->forward(real).sum() +
+                 gp_lambda * penalty.sum()) /
+                step.divisor;
+  step.loss_d.backward();
+  group.sum_gradients(*s.discriminator);
+  s.opt_d.step();
+  return step;
+}
+
 // DP-SGD (SPEC §2): Poisson-sampled real rows and round(qN) generated rows in one forward, every row's
 // gradient clipped, noise once per step (the group's rank 0 adds it before the sum), divided by qN.
 DiscriminatorStep dp_discriminator_step(GanState& s, DpState& dp, const at::Tensor& images, const Group& group,
@@ -301,14 +324,23 @@ GanRunResult train_gan(const GanRunSpec& spec, const at::Tensor& images,
   }
   s.generator->train();
   s.discriminator->train();
+  const bool wasserstein = spec.model.name == "wgan-gp";
+  TORCH_CHECK(!(wasserstein && dp), "train_gan: DP-SGD is not available for wgan-gp (its penalty would bypass clipping)");
   for (std::int64_t it = start; it < spec.train.iterations; ++it) {
-    const auto d = dp ? dp_discriminator_step(s, *dp, images, group, spec.model.z_dim)
-                      : discriminator_step(s, sampler, images, group, spec.model.z_dim);
+    DiscriminatorStep d;
+    for (int k = 0; k < spec.train.critic_steps; ++k) {
+      d = dp            ? dp_discriminator_step(s, *dp, images, group, spec.model.z_dim)
+          : wasserstein ? critic_step(s, sampler, images, group, spec.model.z_dim, spec.train.gp_lambda)
+                        : discriminator_step(s, sampler, images, group, spec.model.z_dim);
+      if (dp) result.dp_batch_size.push_back(static_cast<float>(d.sampled));
+    }
 
-    // Generator: make D call its samples real.
+    // Generator: make D call its samples real (WGAN: raise the critic's score of them).
     s.opt_g.zero_grad();
     const auto logits_gen = s.discriminator->forward(d.fake);
-    const auto loss_g = F::binary_cross_entropy_with_logits(logits_gen, torch::ones_like(logits_gen), kSum) / d.divisor;
+    const auto loss_g =
+        (wasserstein ? -logits_gen.sum() : F::binary_cross_entropy_with_logits(logits_gen, torch::ones_like(logits_gen), kSum)) /
+        d.divisor;
     loss_g.backward();
     group.sum_gradients(*s.generator);
     s.opt_g.step();
@@ -319,10 +351,7 @@ GanRunResult train_gan(const GanRunSpec& spec, const at::Tensor& images,
     const auto* r = record[0].data_ptr<double>();
     result.loss_d.push_back(static_cast<float>(r[0]));
     result.loss_g.push_back(static_cast<float>(r[1]));
-    if (dp) {
-      result.dp_batch_size.push_back(static_cast<float>(d.sampled));
-      result.dp_clipped_fraction.push_back(r[3] > 0 ? static_cast<float>(r[2] / r[3]) : 0.0f);
-    }
+    if (dp) result.dp_clipped_fraction.push_back(r[3] > 0 ? static_cast<float>(r[2] / r[3]) : 0.0f);
     if (group.rank == 0 && (it + 1) % spec.train.checkpoint_every == 0 && it + 1 < spec.train.iterations) {
       save_checkpoint(checkpoint, s, sampler, dp, it + 1, result);
     }

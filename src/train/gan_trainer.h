@@ -43,7 +43,8 @@ struct GanRunResult {
   std::int64_t iterations = 0;
   std::int64_t resumed_from = 0;   // iteration of the checkpoint it resumed from, 0 if none
   std::vector<float> loss_d, loss_g;  // one value per iteration
-  // DP runs: per iteration, the real rows sampled and the share of rows whose gradient norm exceeded C.
+  // DP runs: the real rows Poisson-sampled per discriminator step (critic_steps per iteration), and per
+  // iteration the share of the last step's rows whose gradient norm exceeded C.
   std::vector<float> dp_batch_size, dp_clipped_fraction;
 };
 

@@ -170,6 +170,8 @@ TEST(Config, DefaultsRoundTripAndListEveryKey) {
                            "beta1 = 0.5\n",
                            "beta2 = 0.999\n",
                            "checkpoint_every = 500\n",
+                           "critic_steps = 1\n",
+                           "gp_lambda = 10.0\n",
                            "[attack]\n",
                            "settings = [\"fbb\", \"dis\"]\n",
                            "calibrated = [false, true]\n",
@@ -269,7 +271,7 @@ TEST(Config, OutOfRange) {
 
 TEST(Config, NotOneOfTheAllowedValues) {
   EXPECT_EQ(error_of("[model]\nname = \"stylegan\"\n"),
-            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan");
+            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan, wgan-gp");
   EXPECT_THAT(error_of("[data]\npool = \"val\"\n"),
               HasSubstr("data.pool = \"val\" is not allowed; expected one of: train, test, all"));
   EXPECT_THAT(error_of("[data]\nimage_size = 64\n"),
@@ -320,13 +322,15 @@ TEST(Config, PrivacyLevels) {
               HasSubstr("privacy.noise_multipliers[0] = 0.0 is out of range"));
   EXPECT_THAT(error_of("[privacy]\nnon_private = 1\n"), HasSubstr("privacy.non_private = 1 has wrong type"));
   EXPECT_THAT(error_of("[experiment]\nranks_per_run = 0\n"), HasSubstr("experiment.ranks_per_run = 0 is out of range"));
+  EXPECT_THAT(error_of("[model]\nname = \"wgan-gp\"\n[privacy]\nnoise_multipliers = [1.0]\n"),
+              HasSubstr("DP-SGD (privacy.target_epsilons / noise_multipliers) is not available for model.name = \"wgan-gp\""));
 }
 
 TEST(Config, UnknownKeysAndSections) {
   EXPECT_EQ(
       error_of("[train]\nbatchsize = 64\n"),
       "configs/demo.toml: unknown key 'train.batchsize'; valid keys in [train]: iterations, batch_size, "
-      "lr_g, lr_d, beta1, beta2, checkpoint_every");
+      "lr_g, lr_d, beta1, beta2, checkpoint_every, critic_steps, gp_lambda");
   EXPECT_EQ(
       error_of("[trian]\nbatch_size = 64\n"),
       "configs/demo.toml: unknown section [trian]; valid sections: experiment, data, sweep, model, train, "

@@ -110,7 +110,8 @@ double max_weight_difference(const std::filesystem::path& a, const std::filesyst
 }
 
 // Trains on the whole world as one group, then on rank 0 alone, and compares on rank 0.
-void expect_group_matches_single_rank(const std::optional<train::DpTraining>& dp, const std::string& name) {
+void expect_group_matches_single_rank(const std::optional<train::DpTraining>& dp, const std::string& name,
+                                      const std::string& model = "dcgan") {
   const auto world = dist::Comm::world();
   dist::TensorComm comm(world);
   torch::manual_seed(99);
@@ -118,12 +119,14 @@ void expect_group_matches_single_rank(const std::optional<train::DpTraining>& dp
   const auto group_dir = shared_dir(world, name + "-group"), single_dir = shared_dir(world, name + "-single");
   auto spec = tiny_spec(group_dir);
   spec.dp = dp;
+  spec.model.name = model;
   spec.group = &comm;
   const auto grouped = train::train_gan(spec, images);
   world.barrier();  // rank 0 has written the release
   if (world.is_root()) {
     auto single = tiny_spec(single_dir);
     single.dp = dp;
+    single.model.name = model;
     const auto alone = train::train_gan(single, images);
     const double diff = max_weight_difference(group_dir, single_dir);
     std::printf("max abs weight difference, %d ranks vs 1: %g\n", world.size(), diff);
@@ -144,6 +147,8 @@ TEST(DataParallel, SameWeightsAsOneRankUnderDpSgd) {
   expect_group_matches_single_rank(train::DpTraining{.max_grad_norm = 0.5, .noise_multiplier = 1.1, .sample_rate = 0.3},
                                    "dp");
 }
+
+TEST(DataParallel, SameWeightsAsOneRankForWganGp) { expect_group_matches_single_rank(std::nullopt, "wgan", "wgan-gp"); }
 
 // The NCCL backend needs a GPU per rank; on CPU machines (CI) it is compiled and linked, and this skips.
 TEST(Nccl, AllReduceOnTheGpu) {

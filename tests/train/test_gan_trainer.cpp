@@ -102,6 +102,31 @@ TEST(GanTrainer, DpSgdRunIsSeededResumesExactlyAndRecordsItsBatches) {
   EXPECT_FALSE(torch::equal(load_generator(whole)->parameters()[0], load_generator(plain)->parameters()[0]));
 }
 
+TEST(GanTrainer, WganGpTrainsResumesExactlyAndDiffersFromDcgan) {
+  auto wgan = [](const std::filesystem::path& dir) {
+    auto spec = tiny_spec(dir);
+    spec.model.name = "wgan-gp";
+    spec.train.critic_steps = 2;
+    return spec;
+  };
+  const auto whole = fresh_dir("wgan-whole"), resumed = fresh_dir("wgan-resumed"), plain = fresh_dir("wgan-plain");
+  const auto full = train_gan(wgan(whole), tiny_images());
+  ASSERT_EQ(full.loss_d.size(), 6u);
+  for (float l : full.loss_d) EXPECT_TRUE(std::isfinite(l));
+  train_gan(wgan(resumed), tiny_images());
+  std::filesystem::remove(generator_file(resumed));
+  std::filesystem::remove(discriminator_file(resumed));
+  const auto second = train_gan(wgan(resumed), tiny_images());
+  EXPECT_EQ(second.resumed_from, 3);
+  EXPECT_EQ(second.loss_d, full.loss_d);
+  expect_same_weights(whole, resumed);
+  train_gan(tiny_spec(plain), tiny_images());
+  EXPECT_FALSE(torch::equal(load_generator(whole)->parameters()[0], load_generator(plain)->parameters()[0]));
+  auto dp = wgan(fresh_dir("wgan-dp"));
+  dp.dp = DpTraining{};
+  EXPECT_THROW(train_gan(dp, tiny_images()), c10::Error);
+}
+
 TEST(GanTrainer, DifferentSeedDifferentWeights) {
   const auto a = fresh_dir("seed-a"), b = fresh_dir("seed-b");
   auto spec = tiny_spec(b);
