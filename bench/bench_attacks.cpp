@@ -9,7 +9,6 @@
 #include <nlopt.hpp>
 #include <torch/torch.h>
 
-#include "core/memory.h"
 #include "attacks/latent_search.h"
 #include "attacks/membership.h"
 #include "attacks/reconstruction.h"
@@ -124,12 +123,3 @@ BENCHMARK(PowellNlopt)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->I
 
 }  // namespace
 
-// BENCHMARK_MAIN, with the allocator tuned as in the ganleaks executable (core/memory.h).
-int main(int argc, char** argv) {
-  ganleaks::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

@@ -4,7 +4,6 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include "core/memory.h"
 #include "models/dcgan.h"
 #include "privacy/dp_sgd.h"
 
@@ -62,12 +61,3 @@ BENCHMARK(DiscriminatorStepDp)->Args({16, 64})->Args({32, 64})->Unit(benchmark::
 
 }  // namespace
 
-// BENCHMARK_MAIN, with the allocator tuned as in the ganleaks executable (core/memory.h).
-int main(int argc, char** argv) {
-  ganleaks::keep_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

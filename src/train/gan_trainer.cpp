@@ -214,8 +214,8 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, GanState& s, Bat
 
 const auto kSum = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum);
 
-// One discriminator update: real -> 1, fake -> 0 (non-saturating GAN, Goodfellow et al. 2014). Losses are
-// sums over this rank's rows divided by the global batch, so the group's gradients add up to the mean.
+// What a discriminator update leaves for the generator's update and the record. Losses are sums over this
+// rank's rows divided by the global batch, so the group's gradients add up to the mean.
 struct DiscriminatorStep {
   torch::Tensor fake;        // this rank's generated rows, for the generator's update
   torch::Tensor loss_d;      // this rank's part of the loss
@@ -225,41 +225,29 @@ struct DiscriminatorStep {
   std::int64_t sampled = 0;  // DP: real rows Poisson-sampled this step (global)
 };
 
+// One discriminator update on a minibatch: the non-saturating loss BCE(D(x), 1) + BCE(D(G(z)), 0), or, given
+// gp_lambda, the WGAN-GP critic loss D(G(z)) − D(x) + λ (‖∇D(x̂)‖ − 1)² with its interpolation weights drawn
+// for the global batch like the latents.
 DiscriminatorStep discriminator_step(GanState& s, BatchSampler& sampler, const at::Tensor& images, const Group& group,
-                                     int z_dim) {
-  const auto rows = sampler.next();
-  DiscriminatorStep step{.divisor = static_cast<double>(rows.size())};
-  const auto real = images.index_select(0, group.shard_rows(rows));
-  const auto z = torch::randn({static_cast<std::int64_t>(rows.size()), z_dim}, s.noise);
-  step.fake = s.generator->forward(group.shard(z));
-  s.opt_d.zero_grad();
-  const auto logits_real = s.discriminator->forward(real);
-  const auto logits_fake = s.discriminator->forward(step.fake.detach());
-  step.loss_d = (F::binary_cross_entropy_with_logits(logits_real, torch::ones_like(logits_real), kSum) +
-                 F::binary_cross_entropy_with_logits(logits_fake, torch::zeros_like(logits_fake), kSum)) /
-                step.divisor;
-  step.loss_d.backward();
-  group.sum_gradients(*s.discriminator);
-  s.opt_d.step();
-  return step;
-}
-
-// WGAN-GP critic update: E[D(fake)] − E[D(real)] + λ E[(‖∇D(x̂)‖ − 1)²], sums over this rank's rows divided by
-// the global batch; the interpolation weights ε are drawn for the global batch, like the latents.
-DiscriminatorStep critic_step(GanState& s, BatchSampler& sampler, const at::Tensor& images, const Group& group,
-                              int z_dim, double gp_lambda) {
+                                     int z_dim, std::optional<double> gp_lambda) {
   const auto rows = sampler.next();
   const auto batch = static_cast<std::int64_t>(rows.size());
   DiscriminatorStep step{.divisor = static_cast<double>(batch)};
   const auto real = images.index_select(0, group.shard_rows(rows));
   step.fake = s.generator->forward(group.shard(torch::randn({batch, z_dim}, s.noise)));
-  const auto epsilon = group.shard(torch::rand({batch}, s.noise));
   s.opt_d.zero_grad();
-  const auto penalty = gradient_penalty([&](const at::Tensor& x) { return s.discriminator->forward(x); }, real,
-                                        step.fake.detach(), epsilon);
-  step.loss_d = (s.discriminator->forward(step.fake.detach()).sum() - s.discriminator->forward(real).sum() +
-                 gp_lambda * penalty.sum()) /
-                step.divisor;
+  const auto logits_real = s.discriminator->forward(real);
+  const auto logits_fake = s.discriminator->forward(step.fake.detach());
+  if (gp_lambda) {
+    const auto epsilon = group.shard(torch::rand({batch}, s.noise));
+    const auto penalty = gradient_penalty([&](const at::Tensor& x) { return s.discriminator->forward(x); }, real,
+                                          step.fake.detach(), epsilon);
+    step.loss_d = (logits_fake.sum() - logits_real.sum() + *gp_lambda * penalty.sum()) / step.divisor;
+  } else {
+    step.loss_d = (F::binary_cross_entropy_with_logits(logits_real, torch::ones_like(logits_real), kSum) +
+                   F::binary_cross_entropy_with_logits(logits_fake, torch::zeros_like(logits_fake), kSum)) /
+                  step.divisor;
+  }
   step.loss_d.backward();
   group.sum_gradients(*s.discriminator);
   s.opt_d.step();
@@ -329,9 +317,9 @@ GanRunResult train_gan(const GanRunSpec& spec, const at::Tensor& images,
   for (std::int64_t it = start; it < spec.train.iterations; ++it) {
     DiscriminatorStep d;
     for (int k = 0; k < spec.train.critic_steps; ++k) {
-      d = dp            ? dp_discriminator_step(s, *dp, images, group, spec.model.z_dim)
-          : wasserstein ? critic_step(s, sampler, images, group, spec.model.z_dim, spec.train.gp_lambda)
-                        : discriminator_step(s, sampler, images, group, spec.model.z_dim);
+      d = dp ? dp_discriminator_step(s, *dp, images, group, spec.model.z_dim)
+             : discriminator_step(s, sampler, images, group, spec.model.z_dim,
+                                  wasserstein ? std::optional(spec.train.gp_lambda) : std::nullopt);
       if (dp) result.dp_batch_size.push_back(static_cast<float>(d.sampled));
     }
 
