@@ -68,7 +68,7 @@ void WhiteBox(benchmark::State& state) {
   // Tolerances 0: every query spends the whole budget, so the rate compares like with like.
   const attacks::LbfgsOptions options{.max_evaluations = static_cast<int>(evaluations), .tolerance_grad = 0,
                                       .tolerance_change = 0};
-  for (auto _ : state) benchmark::DoNotOptimize(attacks::reconstruct_white_box(p.generator, p.queries, {p.start}, {}, options));
+  for (auto _ : state) benchmark::DoNotOptimize(attacks::reconstruct_white_box(*p.generator, p.queries, {p.start}, {}, options));
   state.counters["queries"] = benchmark::Counter(static_cast<double>(q), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(WhiteBox)->Args({128, 100})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
@@ -82,7 +82,7 @@ void PowellBatched(benchmark::State& state) {
   SearchProblem p(q);
   const attacks::PowellOptions options{.max_iterations = 1, .line_evaluations = kLineEvaluations};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(attacks::reconstruct_partial_black_box(p.generator, p.queries, p.start, {}, options));
+    benchmark::DoNotOptimize(attacks::reconstruct_partial_black_box(*p.generator, p.queries, p.start, {}, options));
   }
   state.counters["queries"] = benchmark::Counter(static_cast<double>(q), benchmark::Counter::kIsIterationInvariantRate);
 }

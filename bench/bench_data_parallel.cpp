@@ -11,7 +11,7 @@
 #include "core/memory.h"
 #include "dist/comm.h"
 #include "dist/tensor_comm.h"
-#include "train/gan_trainer.h"
+#include "train/trainer.h"
 
 int main(int argc, char** argv) {
   using namespace ganleaks;
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   const auto images = torch::rand({1024, 1, 32, 32}) * 2 - 1;
   const auto dir = std::filesystem::temp_directory_path() / ("ganleaks-bench-dp-" + std::to_string(::getppid()));
   for (const bool dp : {false, true}) {
-    train::GanRunSpec spec;
+    train::RunSpec spec;
     spec.model.z_dim = 100;
     spec.model.width = 16;
     spec.train.iterations = 60;
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     spec.group = world.size() > 1 ? &group : nullptr;
     world.barrier();
     const auto start = std::chrono::steady_clock::now();
-    train::train_gan(spec, images);
+    train::train_model(spec, images);
     world.barrier();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (world.is_root()) {

@@ -22,16 +22,16 @@ at::Tensor sample_latents(std::uint64_t stream_seed, const std::vector<std::int6
   return out;
 }
 
-at::Tensor generate_chunk(models::DcganGenerator& generator, std::uint64_t stream_seed, std::int64_t chunk,
+at::Tensor generate_chunk(models::GeneratorBase& generator, std::uint64_t stream_seed, std::int64_t chunk,
                           std::int64_t count) {
   TORCH_CHECK(count > 0 && count <= kSampleChunk, "generate_chunk: count ", count, " outside [1, ", kSampleChunk,
               "]");
   torch::NoGradGuard no_grad;
-  generator->eval();
+  generator.eval();
   // Always run a full chunk: sample i then depends neither on how many are asked for nor on the
   // batch-size-dependent choice of convolution kernel.
-  const auto z = chunk_latents(stream_seed, chunk, generator->z_dim());
-  return generator->forward(z).narrow(0, 0, count).reshape({count, -1}).contiguous();
+  const auto z = chunk_latents(stream_seed, chunk, generator.z_dim());
+  return generator.forward(z).narrow(0, 0, count).reshape({count, -1}).contiguous();
 }
 
 namespace {
@@ -116,10 +116,10 @@ std::vector<double> log_kernel_sum(const at::Tensor& queries, const at::Tensor& 
   return to_vector<double>(torch::logsumexp(-mse / (2.0 * bandwidth_mse), 1));
 }
 
-std::vector<double> discriminator_logits(models::DcganDiscriminator& discriminator, const at::Tensor& queries) {
+std::vector<double> realness_scores(const models::Networks& model, const at::Tensor& queries) {
   torch::NoGradGuard no_grad;
-  discriminator->eval();
-  return to_vector<double>(discriminator->forward(queries).to(torch::kFloat64));
+  model.train(false);
+  return to_vector<double>(models::realness(model, queries).to(torch::kFloat64));
 }
 
 std::vector<double> membership_scores(const std::vector<double>& loss_victim,

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/dcgan.h"
+#include "models/zoo.h"
 
 namespace ganleaks::attacks {
 
@@ -21,7 +21,7 @@ inline constexpr std::int64_t kSampleChunk = 500;
 // Samples [chunk*kSampleChunk, ...) of a generator's stream: count (<= kSampleChunk) images, flattened to
 // (count, C*H*W). The generator runs in eval mode (BatchNorm running statistics), so every sample depends
 // on its own latent only.
-at::Tensor generate_chunk(models::DcganGenerator& generator, std::uint64_t stream_seed, std::int64_t chunk,
+at::Tensor generate_chunk(models::GeneratorBase& generator, std::uint64_t stream_seed, std::int64_t chunk,
                           std::int64_t count);
 
 // The latents behind generate_chunk: (kSampleChunk, z_dim) for one chunk, or one row per global sample
@@ -68,8 +68,9 @@ std::vector<std::int64_t> count_within(const at::Tensor& queries, const at::Tens
 // samples y_j, in float64. Chunks combine by log-sum-exp in chunk order.
 std::vector<double> log_kernel_sum(const at::Tensor& queries, const at::Tensor& chunk, double bandwidth_mse);
 
-// Discriminator scores (logits) of queries (Q, C, H, W), eval mode.
-std::vector<double> discriminator_logits(models::DcganDiscriminator& discriminator, const at::Tensor& queries);
+// The `dis` setting's scores of queries (Q, ...) in eval mode: the model's realness (models/zoo.h), its
+// discriminator's logit or, for the VAE, the ELBO.
+std::vector<double> realness_scores(const models::Networks& model, const at::Tensor& queries);
 
 // Turns per-query losses into membership scores (higher = member). Without a reference, score = -L_v;
 // with one, score = -(L_v - L_r).

@@ -8,28 +8,28 @@ namespace ganleaks::attacks {
 namespace {
 
 // The attack's loss of each query at its latent: float64 MSE plus the LPIPS term, without the regulariser.
-at::Tensor reconstruction_loss(models::DcganGenerator& generator, const at::Tensor& queries, const at::Tensor& z,
+at::Tensor reconstruction_loss(models::GeneratorBase& generator, const at::Tensor& queries, const at::Tensor& z,
                                const ReconstructionLoss& loss) {
   torch::NoGradGuard no_grad;
-  const auto images = generator->forward(z).reshape({z.size(0), -1});
+  const auto images = generator.forward(z).reshape({z.size(0), -1});
   auto out = (queries.to(torch::kFloat64) - images.to(torch::kFloat64)).square().mean(1);
   if (loss.lambda_lpips > 0) out += loss.lambda_lpips * (*loss.lpips)(images, queries).to(torch::kFloat64);
   return out;
 }
 
-void freeze(models::DcganGenerator& generator) {
-  generator->eval();
-  for (auto& p : generator->parameters()) p.requires_grad_(false);  // gradients w.r.t. z only
+void freeze(models::GeneratorBase& generator) {
+  generator.eval();
+  for (auto& p : generator.parameters()) p.requires_grad_(false);  // gradients w.r.t. z only
 }
 
 }  // namespace
 
-LatentObjective reconstruction_objective(models::DcganGenerator& generator, const at::Tensor& queries,
+LatentObjective reconstruction_objective(models::GeneratorBase& generator, const at::Tensor& queries,
                                          const ReconstructionLoss& loss) {
   TORCH_CHECK(queries.dim() == 2, "reconstruction_objective: expected flattened queries (Q, D), got ", queries.sizes());
   TORCH_CHECK(loss.lambda_lpips == 0 || loss.lpips, "reconstruction_objective: lambda_lpips > 0 needs an LPIPS model");
-  return [generator, queries, loss](const at::Tensor& z, const at::Tensor& rows) mutable {
-    const auto images = generator->forward(z).reshape({z.size(0), -1});
+  return [&generator, queries, loss](const at::Tensor& z, const at::Tensor& rows) mutable {
+    const auto images = generator.forward(z).reshape({z.size(0), -1});
     const auto targets = queries.index_select(0, rows);
     auto value = (images - targets).square().mean(1);
     if (loss.lambda_lpips > 0) value = value + loss.lambda_lpips * (*loss.lpips)(images, targets);
@@ -38,7 +38,7 @@ LatentObjective reconstruction_objective(models::DcganGenerator& generator, cons
   };
 }
 
-Reconstruction reconstruct_white_box(models::DcganGenerator& generator, const at::Tensor& queries,
+Reconstruction reconstruct_white_box(models::GeneratorBase& generator, const at::Tensor& queries,
                                      const std::vector<at::Tensor>& starts, const ReconstructionLoss& loss,
                                      const LbfgsOptions& options) {
   TORCH_CHECK(!starts.empty(), "reconstruct_white_box: no starting points");
@@ -55,7 +55,7 @@ Reconstruction reconstruct_white_box(models::DcganGenerator& generator, const at
   return {to_vector<double>(best), evaluations};
 }
 
-Reconstruction reconstruct_partial_black_box(models::DcganGenerator& generator, const at::Tensor& queries,
+Reconstruction reconstruct_partial_black_box(models::GeneratorBase& generator, const at::Tensor& queries,
                                              const at::Tensor& start, const ReconstructionLoss& loss,
                                              const PowellOptions& options) {
   freeze(generator);

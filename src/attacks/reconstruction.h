@@ -13,7 +13,7 @@
 
 #include "attacks/latent_search.h"
 #include "attacks/lpips.h"
-#include "models/dcgan.h"
+#include "models/networks.h"
 
 namespace ganleaks::attacks {
 
@@ -29,15 +29,15 @@ struct Reconstruction {
 };
 
 // Per-query search objective for queries (Q, D) flattened: L(x_i, G(z_i)) + lambda_reg (||z_i||^2 - d)^2.
-LatentObjective reconstruction_objective(models::DcganGenerator& generator, const at::Tensor& queries,
+LatentObjective reconstruction_objective(models::GeneratorBase& generator, const at::Tensor& queries,
                                          const ReconstructionLoss& loss);
 
 // starts: one (Q, z_dim) tensor per restart; the restart with the lowest loss wins per query.
-Reconstruction reconstruct_white_box(models::DcganGenerator& generator, const at::Tensor& queries,
+Reconstruction reconstruct_white_box(models::GeneratorBase& generator, const at::Tensor& queries,
                                      const std::vector<at::Tensor>& starts, const ReconstructionLoss& loss,
                                      const LbfgsOptions& options);
 
-Reconstruction reconstruct_partial_black_box(models::DcganGenerator& generator, const at::Tensor& queries,
+Reconstruction reconstruct_partial_black_box(models::GeneratorBase& generator, const at::Tensor& queries,
                                              const at::Tensor& start, const ReconstructionLoss& loss,
                                              const PowellOptions& options);
 

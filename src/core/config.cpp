@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "models/catalog.h"
 
 namespace ganleaks {
 namespace {
@@ -39,11 +40,10 @@ constexpr TextRule kName{"1 to 64 characters from [A-Za-z0-9_.-]", [](std::strin
                            return !s.empty() && s.size() <= 64 && s.find_first_not_of(kNameChars) == s.npos;
                          }};
 
-constexpr std::array<std::string_view, 1> kDatasets{"fashion-mnist"};
+constexpr std::array<std::string_view, 3> kDatasets{"fashion-mnist", "fashion-mnist-binary", "tabular"};
 constexpr std::array<std::string_view, 3> kPools{"train", "test", "all"};
 constexpr std::array<std::int64_t, 2> kImageSizes{28, 32};
-constexpr std::array<std::string_view, 1> kMemberSelections{"random"};
-constexpr std::array<std::string_view, 2> kModels{"dcgan", "wgan-gp"};
+constexpr std::array<std::string_view, 2> kMemberSelections{"random", "class"};
 constexpr std::array<std::string_view, 6> kAttackSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
 constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
 
@@ -71,12 +71,13 @@ void describe(F& f, Config& c) {
   f.choice("image_size", c.data.image_size, kImageSizes);
   f.integer("reference_size", c.data.reference_size, {1, 1'000'000});
   f.choice("member_selection", c.data.member_selection, kMemberSelections);
+  f.int_list("member_classes", c.data.member_classes, {0, std::int64_t{1} << 31});
 
   f.section("sweep");
   f.int_list("train_sizes", c.sweep.train_sizes, {1, 10'000'000});
 
   f.section("model");
-  f.choice("name", c.model.name, kModels);
+  f.choices("name", c.model.names, models::kModelNames);
   f.integer("z_dim", c.model.z_dim, {1, 4096});
   f.integer("width", c.model.width, {4, 1024});
 
@@ -90,6 +91,8 @@ void describe(F& f, Config& c) {
   f.integer("checkpoint_every", c.train.checkpoint_every, {1, 1'000'000'000});
   f.integer("critic_steps", c.train.critic_steps, {1, 100});
   f.real("gp_lambda", c.train.gp_lambda, kRegulariser);
+  f.integer("pretrain_iterations", c.train.pretrain_iterations, {0, 1'000'000'000});
+  f.real("vaegan_gamma", c.train.vaegan_gamma, kRegulariser);
 
   f.section("attack");
   f.choice_list("settings", c.attack.settings, kAttackSettings);
@@ -240,6 +243,18 @@ class Reader {
          [&](const toml::node& n, const std::string& k) { return std::string(one_of(n, k, allowed)); });
   }
 
+  // One allowed string, or a non-empty array of unique ones (a sweep dimension).
+  template <std::size_t N>
+  void choices(std::string_view key, std::vector<std::string>& field, const std::array<std::string_view, N>& allowed) {
+    const toml::node* n = table_ ? table_->get(key) : nullptr;
+    if (n && !n->is_array()) {
+      keys_.push_back(key);
+      field = {std::string(one_of(*n, label(key), allowed))};
+      return;
+    }
+    choice_list(key, field, allowed);
+  }
+
   void boolean(std::string_view key, bool& field) {
     if (const toml::node* n = lookup(key)) field = typed<bool>(*n, label(key), "a boolean");
   }
@@ -362,6 +377,10 @@ class Writer {
   void text(std::string_view key, const std::string& v, TextRule) { line(key, v); }
   template <class T, class A, std::size_t N>
   void choice(std::string_view key, const T& v, const std::array<A, N>&) { line(key, v); }
+  template <class A, std::size_t N>
+  void choices(std::string_view key, const std::vector<std::string>& v, const std::array<A, N>&) {
+    if (v.size() == 1) line(key, v.front()); else line(key, v);
+  }
   template <class T> void int_list(std::string_view key, const std::vector<T>& v, IntRange) { line(key, v); }
   template <class A, std::size_t N>
   void choice_list(std::string_view key, const std::vector<std::string>& v, const std::array<A, N>&) { line(key, v); }
@@ -405,12 +424,22 @@ Config parse_config(std::string_view toml_text, std::string_view source_name) {
                                   "give the privacy levels one way (ε, or σ)",
                                   source_name));
   }
-  if (c.model.name == "wgan-gp" && (!c.privacy.target_epsilons.empty() || !c.privacy.noise_multipliers.empty())) {
-    // SPEC §2: the penalty touches real data, so it must go through the clipped per-sample path; not built yet.
-    throw ConfigError(fmt::format("{}: DP-SGD (privacy.target_epsilons / noise_multipliers) is not available for "
-                                  "model.name = \"wgan-gp\" yet: its gradient penalty would bypass per-sample clipping; "
-                                  "use model.name = \"dcgan\"",
-                                  source_name));
+  for (const auto& name : c.model.names) {
+    const auto& model = models::model_info(name);
+    const bool records = c.data.dataset != "fashion-mnist";
+    if (records != (model.modality == models::Modality::kRecords)) {
+      throw ConfigError(fmt::format("{}: model.name = {} is a model of {}, but data.dataset = {} holds {}; {}", source_name,
+                                    quote(name), records ? "images" : "records", quote(c.data.dataset),
+                                    records ? "records" : "images",
+                                    records ? "use model.name = \"medgan\"" : "use an image model (docs/models.md)"));
+    }
+    if (!model.dp_sgd && (!c.privacy.target_epsilons.empty() || !c.privacy.noise_multipliers.empty())) {
+      // SPEC §2: DP-SGD needs per-sample gradients of every discriminator parameter, through the clipped path.
+      throw ConfigError(fmt::format("{}: DP-SGD (privacy.target_epsilons / noise_multipliers) is available for "
+                                    "model.name = \"dcgan\" only, not {}: its discriminator is not made of per-sample "
+                                    "layers (docs/privacy.md)",
+                                    source_name, quote(name)));
+    }
   }
   if (!c.privacy.non_private && c.privacy.target_epsilons.empty() && c.privacy.noise_multipliers.empty()) {
     throw ConfigError(fmt::format("{}: privacy.non_private = false with no privacy.target_epsilons or "

@@ -23,12 +23,16 @@ struct ExperimentConfig {
 };
 
 struct DataConfig {
+  // "fashion-mnist" (images), "fashion-mnist-binary" (its pixels thresholded at 128: binary records) or
+  // "tabular" (path: an .h5/.hdf5 file with datasets "features" and optional "labels", or a .csv file whose
+  // optional "label" column holds the labels; data/tabular.h)
   std::string dataset = "fashion-mnist";
   std::string path = "/usr/share/datasets/fashion-mnist";
   std::string pool = "train";          // "train", "test" or "all"
   int image_size = 32;                 // 28, or 32 (28x28 padded by 2 pixels a side)
   std::int64_t reference_size = 1000;  // records for the reference model G_r
-  std::string member_selection = "random";
+  std::string member_selection = "random";  // or "class": members only from member_classes (data/splits.h)
+  std::vector<std::int64_t> member_classes{0, 1, 2, 3, 4};
   bool operator==(const DataConfig&) const = default;
 };
 
@@ -38,9 +42,18 @@ struct SweepConfig {
 };
 
 struct ModelConfig {
-  std::string name = "dcgan";  // "dcgan" (non-saturating GAN loss) or "wgan-gp" (same networks, WGAN-GP objective)
+  // models/catalog.h: dcgan, wgan-gp, pggan, sngan, vae, vaegan, medgan. TOML: one name, or a list of unique
+  // names to compare (a sweep dimension: every model gets its own victims, references and attacks).
+  std::vector<std::string> names{"dcgan"};
   int z_dim = 100;
   int width = 32;  // base channel count
+  // The model a builder makes: the first name (runners pass only(job's model)).
+  const std::string& name() const { return names.front(); }
+  ModelConfig only(const std::string& name) const {
+    auto one = *this;
+    one.names = {name};
+    return one;
+  }
   bool operator==(const ModelConfig&) const = default;
 };
 
@@ -50,7 +63,9 @@ struct TrainConfig {
   double lr_g = 2e-4, lr_d = 2e-4, beta1 = 0.5, beta2 = 0.999;
   std::int64_t checkpoint_every = 500;
   int critic_steps = 1;     // discriminator (critic) updates per generator update; WGAN-GP's paper uses 5
-  double gp_lambda = 10.0;  // wgan-gp: weight of the gradient penalty
+  double gp_lambda = 10.0;  // wgan-gp, pggan: weight of the gradient penalty
+  std::int64_t pretrain_iterations = 500;  // medgan: autoencoder steps before the GAN's `iterations`
+  double vaegan_gamma = 1.0;  // vaegan: weight of the feature-wise reconstruction in the decoder's loss
   bool operator==(const TrainConfig&) const = default;
 };
 

@@ -1,5 +1,6 @@
 #include "data/splits.h"
 
+#include <algorithm>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -10,7 +11,9 @@
 
 namespace ganleaks::data {
 
-SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed) {
+namespace {
+
+std::vector<std::int64_t> checked_permutation(const SplitSizes& sizes, std::uint64_t seed) {
   const auto [pool, reference, holdout, max_train] = sizes;
   const std::string parts = "reference " + std::to_string(reference) + " (data.reference_size) + hold-out " +
                             std::to_string(holdout) + " (attack.max_queries) + largest training set " +
@@ -26,11 +29,45 @@ SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed) {
   std::vector<std::int64_t> perm(static_cast<std::size_t>(pool));
   std::iota(perm.begin(), perm.end(), std::int64_t{0});
   Rng(derive_seed(seed, "splits")).shuffle(std::span(perm));
+  return perm;
+}
 
+}  // namespace
+
+SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed) {
+  const auto perm = checked_permutation(sizes, seed);
+  const auto [pool, reference, holdout, max_train] = sizes;
   const auto cut = [&](std::int64_t begin, std::int64_t count) {
     return std::vector<std::int64_t>(perm.begin() + begin, perm.begin() + begin + count);
   };
   return {cut(0, reference), cut(reference, holdout), cut(reference + holdout, max_train)};
+}
+
+SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed, const ClassSelection& by_class) {
+  if (static_cast<std::int64_t>(by_class.labels.size()) != sizes.pool) {
+    throw ConfigError("data.member_selection = \"class\" needs a label for every record; the dataset has " +
+                      std::to_string(by_class.labels.size()) + " labels for " + std::to_string(sizes.pool) + " records");
+  }
+  const auto perm = checked_permutation(sizes, seed);
+  const auto member = [&](std::int64_t row) {
+    return std::ranges::find(by_class.classes, by_class.labels[static_cast<std::size_t>(row)]) != by_class.classes.end();
+  };
+  SeedSplits s;
+  s.reference.assign(perm.begin(), perm.begin() + sizes.reference);
+  for (auto it = perm.begin() + sizes.reference; it != perm.end(); ++it) {
+    auto& side = member(*it) ? s.train_pool : s.holdout;
+    const auto wanted = member(*it) ? sizes.max_train : sizes.holdout;
+    if (static_cast<std::int64_t>(side.size()) < wanted) side.push_back(*it);
+  }
+  if (static_cast<std::int64_t>(s.train_pool.size()) < sizes.max_train ||
+      static_cast<std::int64_t>(s.holdout.size()) < sizes.holdout) {
+    throw ConfigError("data.member_selection = \"class\": after the reference set, the pool has " +
+                      std::to_string(s.train_pool.size()) + " records of data.member_classes for a largest training set of " +
+                      std::to_string(sizes.max_train) + " (max of sweep.train_sizes) and " +
+                      std::to_string(s.holdout.size()) + " records of other classes for a hold-out of " +
+                      std::to_string(sizes.holdout) + " (attack.max_queries); choose other classes or smaller sizes");
+  }
+  return s;
 }
 
 std::vector<std::int64_t> training_set(const SeedSplits& s, std::int64_t n) {

@@ -4,6 +4,7 @@
 // training set) plus m non-members (from the hold-out). All randomness comes from
 // core/seeding.h, so a seed gives the same indices on every platform.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace ganleaks::data {
@@ -26,6 +27,16 @@ struct SeedSplits {
 // Permutation seeded by derive_seed(seed, "splits"). ConfigError if a size is negative or
 // reference + holdout + max_train > pool (the message names the config keys).
 SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed);
+
+// data.member_selection = "class", the analogue of GAN-Leaks' identity-based selection: training records
+// (members) only from records whose label is in `classes`, hold-out records (non-member queries) only from
+// the other classes; the reference set is cut from the whole pool first, as above. Same permutation as
+// make_splits; ConfigError (naming data.member_classes) when either side has too few records.
+struct ClassSelection {
+  std::span<const std::int64_t> labels;  // one per pool record
+  std::vector<std::int64_t> classes;     // data.member_classes
+};
+SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed, const ClassSelection& by_class);
 
 // The first n records of train_pool. std::invalid_argument unless 0 <= n <= train_pool.size().
 std::vector<std::int64_t> training_set(const SeedSplits& s, std::int64_t n);

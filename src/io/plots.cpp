@@ -12,8 +12,9 @@
 namespace ganleaks::io {
 namespace {
 
+// The model leads every name (sweeps over models compare them); the privacy level follows when there is DP.
 std::string series_name(const AttackRow& r) {
-  return r.setting + (r.calibrated ? " (cal)" : "") + (r.privacy == "non-private" ? "" : ", " + r.privacy);
+  return r.model + " " + r.setting + (r.calibrated ? " (cal)" : "") + (r.privacy == "non-private" ? "" : ", " + r.privacy);
 }
 
 void write_file(const std::filesystem::path& file, const std::string& text) {

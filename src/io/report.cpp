@@ -142,13 +142,14 @@ std::string tpr_tables_markdown(const std::vector<AttackRow>& rows) {
   return out;
 }
 
-std::string privacy_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows) {
+std::string victim_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows) {
   struct Victim {
-    std::string privacy;
+    std::string model, privacy;
     double epsilon, delta, sigma, q, quality;
     std::int64_t steps, n;
   };
   std::vector<Victim> victims;
+  std::string quality_measure = "FID (8×8 px)";
   {
     const auto file = H5File::open_read(results_h5);
     if (!file.root().has("runs")) return "";
@@ -158,21 +159,31 @@ std::string privacy_table_markdown(const std::filesystem::path& results_h5, cons
       if (g.attr_string("role") != "victim") continue;
       const double nan = std::numeric_limits<double>::quiet_NaN();
       auto optional = [&](const std::string& key) { return g.has_attr(key) ? g.attr_double(key) : nan; };
-      victims.push_back({g.has_attr("privacy") ? g.attr_string("privacy") : "non-private", g.attr_double("dp_epsilon"),
-                         optional("dp_delta"), optional("dp_noise_multiplier"), optional("dp_sample_rate"),
-                         optional("sample_fid"), g.has_attr("dp_steps") ? g.attr_int("dp_steps") : 0,
-                         g.attr_int("train_size")});
+      // Records: the dimension-wise error (runs since issue #5 store sample_quality); images: FID.
+      const bool records = g.has_attr("sample_quality_measure") &&
+                           g.attr_string("sample_quality_measure").starts_with("dimension-wise");
+      if (records) quality_measure = "dimension-wise error";
+      victims.push_back({g.attr_string("model"), g.has_attr("privacy") ? g.attr_string("privacy") : "non-private",
+                         g.attr_double("dp_epsilon"), optional("dp_delta"), optional("dp_noise_multiplier"),
+                         optional("dp_sample_rate"), records ? optional("sample_quality") : optional("sample_fid"),
+                         g.has_attr("dp_steps") ? g.attr_int("dp_steps") : 0, g.attr_int("train_size")});
     }
   }
-  if (std::ranges::none_of(victims, [](const Victim& v) { return !std::isnan(v.epsilon); })) return "";
+  const bool dp = std::ranges::any_of(victims, [](const Victim& v) { return !std::isnan(v.epsilon); });
+  std::set<std::string> models;
+  for (const auto& v : victims) models.insert(v.model);
+  const bool several_models = models.size() > 1;
+  if (!dp && !several_models) return "";
   std::set<std::string> settings;
   for (const auto& r : rows) settings.insert(r.setting);
   std::ranges::sort(victims, [](const Victim& a, const Victim& b) {
     const double ea = std::isnan(a.epsilon) ? INFINITY : a.epsilon, eb = std::isnan(b.epsilon) ? INFINITY : b.epsilon;
-    return std::tie(a.n, eb) < std::tie(b.n, ea);  // by n, then ε falling
+    return std::tie(a.n, a.model, eb) < std::tie(b.n, b.model, ea);  // by n, model, then ε falling
   });
-  std::string out = "| n | privacy | ε | δ | σ | q | steps | FID (8×8 px) |";
-  std::string rule = "|---:|---|---:|---:|---:|---:|---:|---:|";
+  std::string out = "| n |", rule = "|---:|";
+  if (several_models) out += " model |", rule += "---|";
+  if (dp) out += " privacy | ε | δ | σ | q | steps |", rule += "---|---:|---:|---:|---:|---:|";
+  out += fmt::format(" {} |", quality_measure), rule += "---:|";
   for (const auto& s : settings) {
     out += fmt::format(" AUC {} |", s);
     rule += "---:|";
@@ -180,15 +191,21 @@ std::string privacy_table_markdown(const std::filesystem::path& results_h5, cons
   out += "\n" + rule + "\n";
   auto number = [](double v, const char* format) { return std::isnan(v) ? std::string("–") : fmt::format(fmt::runtime(format), v); };
   for (const auto& v : victims) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |", v.n, v.privacy,
-                       std::isnan(v.epsilon) ? "∞" : fmt::format("{:.3g}", v.epsilon), number(v.delta, "{:g}"),
-                       number(v.sigma, "{:.3g}"), number(v.q, "{:.3g}"), v.steps > 0 ? std::to_string(v.steps) : "–",
-                       number(v.quality, "{:.2f}"));
+    out += fmt::format("| {} |", v.n);
+    if (several_models) out += fmt::format(" {} |", v.model);
+    if (dp) {
+      out += fmt::format(" {} | {} | {} | {} | {} | {} |", v.privacy,
+                         std::isnan(v.epsilon) ? "∞" : fmt::format("{:.3g}", v.epsilon), number(v.delta, "{:g}"),
+                         number(v.sigma, "{:.3g}"), number(v.q, "{:.3g}"), v.steps > 0 ? std::to_string(v.steps) : "–");
+    }
+    out += fmt::format(" {} |", number(v.quality, "{:.3f}"));
     for (const auto& s : settings) {
       // The calibrated variant where it exists, else the uncalibrated one; mean over seeds.
       std::vector<double> cal, uncal;
       for (const auto& r : rows) {
-        if (r.setting == s && r.train_size == v.n && r.privacy == v.privacy) (r.calibrated ? cal : uncal).push_back(r.auc.value);
+        if (r.setting == s && r.train_size == v.n && r.privacy == v.privacy && r.model == v.model) {
+          (r.calibrated ? cal : uncal).push_back(r.auc.value);
+        }
       }
       const auto& use = cal.empty() ? uncal : cal;
       double mean = 0;

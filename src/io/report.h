@@ -38,10 +38,11 @@ enum class TableStyle { kMarkdown, kLatex };
 std::string auc_table(const std::vector<AttackRow>& rows, TableStyle style);
 // TPR at the reported FPRs, same layout, one table per FPR (Markdown).
 std::string tpr_tables_markdown(const std::vector<AttackRow>& rows);
-// DP sweeps: one row per (privacy level, training-set size) with the accountant's ε, δ, σ, q, steps, the
-// victims' sample quality (FID on pooled pixels, lower is better) and the AUC of every attack beside it
-// (calibrated where run). Empty when no run used DP.
-std::string privacy_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows);
+// Sweeps over models or privacy levels: one row per victim (training-set size, model, privacy level) with,
+// for DP, the accountant's ε, δ, σ, q, steps; the victim's sample quality (FID on pooled pixels for images,
+// the dimension-wise error for records; lower is better) and the AUC of every attack beside it (calibrated
+// where run). Empty for one non-private model.
+std::string victim_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows);
 
 // One line per attack group, intervals included.
 std::string attack_rows_csv(const std::vector<AttackRow>& rows);

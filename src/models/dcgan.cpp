@@ -32,7 +32,7 @@ DcganGeneratorImpl::DcganGeneratorImpl(const DcganOptions& options) : options_(o
                             up(w, options.channels, 4, 2, 1), nn::Tanh()));                        // 32x32
 }
 
-torch::Tensor DcganGeneratorImpl::forward(const torch::Tensor& z) {
+at::Tensor DcganGeneratorImpl::forward(const at::Tensor& z) {
   TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.z_dim, "DcganGenerator: expected z of shape (B, ",
               options_.z_dim, "), got ", z.sizes());
   return net_->forward(z.view({z.size(0), options_.z_dim, 1, 1}));
@@ -47,7 +47,7 @@ DcganDiscriminatorImpl::DcganDiscriminatorImpl(const DcganOptions& options) {
                                                down(4 * w, 1, 4, 1, 0, true)));                   // 1x1
 }
 
-torch::Tensor DcganDiscriminatorImpl::forward(const torch::Tensor& x) {
+at::Tensor DcganDiscriminatorImpl::forward(const at::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(2) == 32 && x.size(3) == 32,
               "DcganDiscriminator: expected images of shape (B, C, 32, 32), got ", x.sizes());
   return net_->forward(x).view({x.size(0)});

@@ -6,9 +6,10 @@
 // it scores every sample on its own (the `dis` attack reads single queries; DP-SGD needs per-sample
 // gradients, which BatchNorm would couple). Its convolutions are privacy::PerSampleConv2d, so the same
 // discriminator trains with or without DP-SGD.
-#include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
+
+#include "models/networks.h"
 
 namespace ganleaks::models {
 
@@ -18,11 +19,11 @@ struct DcganOptions {
   int channels = 1;   // image channels
 };
 
-class DcganGeneratorImpl : public torch::nn::Module {
+class DcganGeneratorImpl : public GeneratorBase {
  public:
   explicit DcganGeneratorImpl(const DcganOptions& options);
-  torch::Tensor forward(const torch::Tensor& z);  // (B, z_dim) -> (B, channels, 32, 32)
-  int z_dim() const { return options_.z_dim; }
+  at::Tensor forward(const at::Tensor& z) override;  // (B, z_dim) -> (B, channels, 32, 32)
+  int z_dim() const override { return options_.z_dim; }
 
  private:
   DcganOptions options_;
@@ -30,10 +31,10 @@ class DcganGeneratorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DcganGenerator);
 
-class DcganDiscriminatorImpl : public torch::nn::Module {
+class DcganDiscriminatorImpl : public DiscriminatorBase {
  public:
   explicit DcganDiscriminatorImpl(const DcganOptions& options);
-  torch::Tensor forward(const torch::Tensor& x);  // (B, channels, 32, 32) -> (B) logits
+  at::Tensor forward(const at::Tensor& x) override;  // (B, channels, 32, 32) -> (B) logits
 
  private:
   torch::nn::Sequential net_{nullptr};

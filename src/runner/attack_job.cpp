@@ -16,19 +16,18 @@
 #include "core/log.h"
 #include "core/log_space.h"
 #include "core/seeding.h"
-#include "data/images.h"
 #include "metrics/bootstrap.h"
 #include "runner/attack_record.h"
 #include "runner/messages.h"
-#include "train/gan_trainer.h"
+#include "models/zoo.h"
 
 namespace ganleaks::runner {
 namespace {
 
-struct Release {  // what the attacker gets of one trained model
-  models::DcganGenerator generator{nullptr};
-  models::DcganDiscriminator discriminator{nullptr};
+struct Release {  // what the attacker gets of one trained model (models/zoo.h)
+  models::Networks model;
   std::uint64_t sample_stream = 0;  // seed of its k generated samples (tagged "fbb:…", shared by every setting)
+  models::GeneratorBase& generator() const { return *model.generator; }
 };
 
 // One block's share of a query-sharded pass.
@@ -65,8 +64,9 @@ class AttackRun {
     queries_ = data::make_query_set(in.splits, job.train_size, query_count(in.config, job.train_size), job.seed);
     total_ = static_cast<std::int64_t>(queries_.sample_index.size());
     blocks_ = static_cast<int>((total_ + cfg_.block_size - 1) / cfg_.block_size);
-    images_ = data::images_to_tensor(in.pool, queries_.sample_index, in.config.data.image_size);
-    flat_ = images_.reshape({total_, -1});
+    queries_tensor_ = in.pool.rows(queries_.sample_index);
+    flat_ = queries_tensor_.reshape({total_, -1});
+    distance_ = in.pool.binary() ? attacks::Distance::kHamming : attacks::Distance::kL2;
     calibrate_ = std::ranges::find(cfg_.calibrated, true) != cfg_.calibrated.end();
     if (cfg_.lambda_lpips > 0 && (job.setting == "pbb" || job.setting == "wb")) {
       lpips_ = std::make_unique<attacks::Lpips>(cfg_.lpips_model, 1, in.config.data.image_size);
@@ -78,14 +78,14 @@ class AttackRun {
       log::info(fmt::format("attack {}: {} queries in {} blocks over {} ranks", job_.name, total_, blocks_,
                             in_.world.size()));
     }
-    auto victim = load_release(victim_run_name(job_.train_size, job_.seed, job_.privacy), "fbb:victim");
+    auto victim = load_release(victim_run_name(job_.train_size, job_.seed, job_.privacy, model_tag(in_.config, job_.model)), "fbb:victim");
     const auto victim_losses = losses(victim, "victim");
     Losses reference_losses;
     if (calibrate_) {
       if (job_.setting == "domias") {
         reference_losses = domias_reference_data();
       } else {
-        auto reference = load_release(reference_run_name(job_.seed), "fbb:reference");
+        auto reference = load_release(reference_run_name(job_.seed, model_tag(in_.config, job_.model)), "fbb:reference");
         reference_losses = losses(reference, "reference");
       }
     }
@@ -99,16 +99,8 @@ class AttackRun {
   bool root() const { return in_.world.is_root(); }
 
   Release load_release(const std::string& run, const std::string& stream_tag) const {
-    const auto& model = in_.config.model;
-    const models::DcganOptions options{model.z_dim, model.width, 1};
-    Release release{models::DcganGenerator(options), models::DcganDiscriminator(options),
-                    derive_seed(job_.seed, stream_tag)};
-    const auto dir = in_.layout.run_dir(run);
-    torch::load(release.generator, train::generator_file(dir).string());
-    torch::load(release.discriminator, train::discriminator_file(dir).string());
-    release.generator->eval();
-    release.discriminator->eval();
-    return release;
+    const auto shape = queries_tensor_.sizes().slice(1).vec();
+    return {models::load_release(in_.config.model.only(job_.model), shape, in_.layout.run_dir(run)), derive_seed(job_.seed, stream_tag)};
   }
 
   Losses losses(Release& model, const std::string& role) {
@@ -129,7 +121,7 @@ class AttackRun {
     Chunks mine;
     for (std::int64_t c = in_.world.rank(); c < n_chunks; c += in_.world.size()) {
       const auto count = std::min(attacks::kSampleChunk, k - c * attacks::kSampleChunk);
-      mine.emplace_back(c, attacks::generate_chunk(model.generator, model.sample_stream, c, count));
+      mine.emplace_back(c, attacks::generate_chunk(model.generator(), model.sample_stream, c, count));
     }
     return mine;
   }
@@ -163,7 +155,7 @@ class AttackRun {
     for (const auto& [c, samples] : chunks) mine.emplace_back(c * attacks::kSampleChunk, samples);
     std::vector<ChunkResult> local;
     if (!mine.empty()) {
-      auto n = attacks::nearest_in_chunks(flat_, mine);
+      auto n = attacks::nearest_in_chunks(flat_, mine, distance_);
       local.push_back({in_.world.rank(), std::move(n.d2), std::move(n.index), std::move(n.mse)});
     }
     attacks::NearestCandidates best;
@@ -213,7 +205,7 @@ class AttackRun {
 
   Losses domias_reference_data() const {
     const auto& rows = in_.splits.reference;
-    const auto data = data::images_to_tensor(in_.pool, rows, in_.config.data.image_size);
+    const auto data = in_.pool.rows(rows);
     const auto n = static_cast<std::int64_t>(rows.size());
     return {negative_log_density(data_chunks(data.reshape({n, -1})), n, domias_bandwidth_), {}, {}};
   }
@@ -258,8 +250,8 @@ class AttackRun {
 
   Losses discriminator(Release& model) const {
     return block_pass("dis", [&](std::int64_t first, std::int64_t count) {
-      auto logits = attacks::discriminator_logits(model.discriminator, images_.narrow(0, first, count));
-      for (auto& v : logits) v = -v;  // loss = -D(x): a confident "real" is a small loss
+      auto logits = attacks::realness_scores(model.model, queries_tensor_.narrow(0, first, count));
+      for (auto& v : logits) v = -v;  // loss = -realness: a confident "real" is a small loss
       return BlockResult{0, std::move(logits), {}};
     });
   }
@@ -315,7 +307,7 @@ class AttackRun {
       std::vector<at::Tensor> starts{start_latents(cfg_.wb_init, model, nearest_index, "wb-start", first, count)};
       for (int r = 1; r < cfg_.wb_restarts; ++r) starts.push_back(seeded_latents("wb-start", first, count, r));
       options.progress = search_progress("wb", first, count);
-      auto rec = attacks::reconstruct_white_box(model.generator, flat_.narrow(0, first, count), starts,
+      auto rec = attacks::reconstruct_white_box(model.generator(), flat_.narrow(0, first, count), starts,
                                                 reconstruction_loss(), options);
       return BlockResult{0, std::move(rec.loss), std::move(rec.evaluations)};
     });
@@ -329,7 +321,7 @@ class AttackRun {
     return block_pass("pbb", [&](std::int64_t first, std::int64_t count) {
       const auto start = start_latents(cfg_.pbb_init, model, nearest_index, "pbb-start", first, count);
       options.progress = search_progress("pbb", first, count);
-      auto rec = attacks::reconstruct_partial_black_box(model.generator, flat_.narrow(0, first, count), start,
+      auto rec = attacks::reconstruct_partial_black_box(model.generator(), flat_.narrow(0, first, count), start,
                                                         reconstruction_loss(), options);
       return BlockResult{0, std::move(rec.loss), std::move(rec.evaluations)};
     });
@@ -341,7 +333,8 @@ class AttackRun {
   data::QuerySet queries_;
   std::int64_t total_ = 0;
   int blocks_ = 0;
-  at::Tensor images_, flat_;  // all queries, (Q, 1, S, S) and (Q, D)
+  at::Tensor queries_tensor_, flat_;  // all queries, as the model takes them ((Q, 1, S, S) or (Q, F)) and (Q, D)
+  attacks::Distance distance_ = attacks::Distance::kL2;  // Hamming for binary records
   bool calibrate_ = false;
   double domias_bandwidth_ = 0;
   std::unique_ptr<attacks::Lpips> lpips_;  // pbb/wb with lambda_lpips > 0

@@ -4,7 +4,7 @@
 // combined in a fixed order, so scores do not depend on the number of ranks. Rank 0 computes the metrics
 // and commits attacks/<id>.h5. LibTorch stays behind this header.
 #include "core/config.h"
-#include "data/idx.h"
+#include "data/pool.h"
 #include "data/splits.h"
 #include "dist/comm.h"
 #include "runner/layout.h"
@@ -16,7 +16,7 @@ struct AttackInputs {
   const Config& config;
   const Layout& layout;
   const dist::Comm& world;
-  const data::ImageSet& pool;
+  const data::Pool& pool;
   const data::SeedSplits& splits;  // of the job's seed
 };
 

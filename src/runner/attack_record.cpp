@@ -52,7 +52,7 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
       const auto roc = metrics::roc_curve(scores, queries.is_member);
       const auto name = attack_group_name(job, calibrated);
       const auto group = file.root().create_group(name);
-      group.set_attr("model", config.model.name);
+      group.set_attr("model", job.model);
       group.set_attr("train_size", job.train_size);
       group.set_attr("setting", job.setting);
       group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));

@@ -9,52 +9,55 @@
 #include <cmath>
 #include <limits>
 
+#include "core/errors.h"
 #include "core/log.h"
 #include "core/seeding.h"
-#include "data/images.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
 #include "metrics/fid.h"
-#include "models/dcgan.h"
 #include "runner/attack_job.h"
-#include "train/gan_trainer.h"
+#include "train/trainer.h"
 
 namespace ganleaks::runner {
 namespace {
 
-// Sample quality of a trained victim: FID on 8×8-pooled pixels between 2000 samples and the real records
-// of the reference split (never in a victim's training set). NaN when that split is too small for the
-// 64 features.
+// Sample quality of a trained victim against the real records of the reference split (never in a victim's
+// training set), from 2000 samples. Images: FID on 8×8-pooled pixels, NaN when the split is too small for the
+// 64 features. Records: the dimension-wise error of MEDGAN's paper, mean over features of |p_real − p_gen|
+// (per-feature means; for binary records, Bernoulli success probabilities), stored as sample_quality.
 struct SampleQuality {
-  double fid = std::numeric_limits<double>::quiet_NaN();
+  std::string measure;
+  double value = std::numeric_limits<double>::quiet_NaN();
   std::int64_t real = 0, generated = 0;
 };
 
-SampleQuality sample_quality(const Config& config, const std::filesystem::path& run_dir, const at::Tensor& real,
-                             std::uint64_t seed) {
-  SampleQuality q;
+SampleQuality sample_quality(const data::Pool& pool, models::Networks& model, const at::Tensor& real, std::uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  model.train(false);
+  auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, "sample-quality"));
+  auto samples = model.generator->forward(torch::randn({2000, model.generator->z_dim()}, stream));
+  if (!pool.images()) {
+    if (pool.binary()) samples = samples.ge(0.5).to(torch::kFloat32);  // MEDGAN's users round its output
+    return {"dimension-wise error (mean |p_real - p_generated| over features)",
+            (real.mean(0) - samples.mean(0)).abs().mean().item<double>(), real.size(0), samples.size(0)};
+  }
+  SampleQuality q{std::string(metrics::kPooledPixelExtractor)};
   const auto real_features = metrics::pooled_pixel_features(real);
   if (real_features.size(0) <= real_features.size(1)) return q;
-  models::DcganGenerator generator(models::DcganOptions{config.model.z_dim, config.model.width, 1});
-  torch::load(generator, train::generator_file(run_dir).string());
-  generator->eval();
-  torch::NoGradGuard no_grad;
-  auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, "sample-quality"));
-  const auto samples = generator->forward(torch::randn({2000, config.model.z_dim}, stream));
-  q.fid = metrics::frechet_distance(metrics::gaussian_stats(metrics::pooled_pixel_features(samples)),
-                                    metrics::gaussian_stats(real_features));
+  q.value = metrics::frechet_distance(metrics::gaussian_stats(metrics::pooled_pixel_features(samples)),
+                                      metrics::gaussian_stats(real_features));
   q.real = real_features.size(0);
   q.generated = samples.size(0);
   return q;
 }
 
 void write_run_record(const Layout& layout, const Job& job, const Config& config,
-                      const train::GanRunResult& result, std::span<const std::int64_t> rows, double seconds,
+                      const train::RunResult& result, std::span<const std::int64_t> rows, double seconds,
                       const SampleQuality& quality, const dist::Comm& world, int ranks) {
   io::write_atomically(layout.run_record(job.name), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     const auto root = file.root();
-    root.set_attr("model", config.model.name);
+    root.set_attr("model", job.model);
     root.set_attr("role", job.role);
     root.set_attr("train_size", job.train_size);
     root.set_attr("seed", static_cast<std::int64_t>(job.seed));
@@ -83,7 +86,11 @@ void write_run_record(const Layout& layout, const Job& job, const Config& config
     root.set_attr("rank", static_cast<std::int64_t>(world.rank()));
     root.set_attr("ranks", static_cast<std::int64_t>(ranks));
     root.set_attr("host", dist::host_name());
-    root.set_attr("sample_fid", quality.fid);
+    // Images: FID on pooled pixels (sample_fid, as before); records: the dimension-wise error.
+    const bool fid = quality.measure == metrics::kPooledPixelExtractor;
+    root.set_attr("sample_fid", fid ? quality.value : std::numeric_limits<double>::quiet_NaN());
+    root.set_attr("sample_quality", quality.value);
+    root.set_attr("sample_quality_measure", quality.measure);
     root.set_attr("sample_fid_extractor", metrics::kPooledPixelExtractor);
     root.set_attr("sample_fid_real", quality.real);
     root.set_attr("sample_fid_generated", quality.generated);
@@ -96,7 +103,7 @@ void write_run_record(const Layout& layout, const Job& job, const Config& config
 }  // namespace
 
 Executor::Executor(Config config, Layout layout, const dist::Comm& world, dist::TensorComm& group,
-                   std::shared_ptr<const data::ImageSet> pool)
+                   std::shared_ptr<const data::Pool> pool)
     : config_(std::move(config)), layout_(std::move(layout)), world_(world), group_(group), pool_(std::move(pool)) {
   // Fixed per rank: ranks that share cores must not oversubscribe them, and the thread count must not vary
   // between runs that are compared bit for bit.
@@ -106,9 +113,7 @@ Executor::Executor(Config config, Layout layout, const dist::Comm& world, dist::
 const data::SeedSplits& Executor::splits(std::uint64_t seed) {
   auto it = splits_.find(seed);
   if (it == splits_.end()) {
-    const data::SplitSizes sizes{.pool = pool_->count, .reference = config_.data.reference_size,
-                                 .holdout = holdout_size(config_), .max_train = config_.sweep.train_sizes.back()};
-    it = splits_.emplace(seed, data::make_splits(sizes, seed)).first;
+    it = splits_.emplace(seed, make_seed_splits(config_, *pool_, seed)).first;
   }
   return it->second;
 }
@@ -142,7 +147,7 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
   log::info(fmt::format("train {}: {} records, {} iterations{}", job.name, rows.size(), config_.train.iterations,
                         group_.size() > 1 ? fmt::format(", data parallel over {} ranks", group_.size()) : ""));
   const auto start = std::chrono::steady_clock::now();
-  train::GanRunSpec spec{.model = config_.model, .train = config_.train,
+  train::RunSpec spec{.model = config_.model.only(job.model), .train = config_.train,
                          .seed = derive_seed(job.seed, "run:" + job.name), .run_dir = layout_.run_dir(job.name)};
   spec.group = group_.size() > 1 ? &group_ : nullptr;
   if (const auto level = privacy_level(config_, job.privacy); level.dp()) {
@@ -152,18 +157,17 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
     log::info(fmt::format("train {}: DP-SGD σ = {:.4g}, q = {:.4g}, C = {}, {} steps → ε = {:.3g} at δ = {:g}", job.name,
                           dp.noise_multiplier, dp.sample_rate, dp.max_grad_norm, dp.steps, dp.epsilon, dp.delta));
   }
-  const auto images = data::images_to_tensor(*pool_, rows, config_.data.image_size);
-  const auto log_every = std::max<std::int64_t>(1, config_.train.iterations / 4);
-  const auto result = train::train_gan(spec, images, [&](std::int64_t it) {
-    if (it % log_every == 0) log::info(fmt::format("train {}: iteration {}/{}", job.name, it, config_.train.iterations));
+  const auto records = pool_->rows(rows);
+  const auto total = config_.train.iterations + (job.model == "medgan" ? config_.train.pretrain_iterations : 0);
+  const auto log_every = std::max<std::int64_t>(1, total / 4);
+  auto result = train::train_model(spec, records, [&](std::int64_t it) {
+    if (it % log_every == 0) log::info(fmt::format("train {}: iteration {}/{}", job.name, it, total));
     if (between_steps) between_steps();
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (group_.rank() != 0) return;  // the group's rank 0 records the run
-  const auto quality = job.role == "victim"
-                           ? sample_quality(config_, spec.run_dir,
-                                            data::images_to_tensor(*pool_, s.reference, config_.data.image_size), spec.seed)
-                           : SampleQuality{};
+  const auto quality =
+      job.role == "victim" ? sample_quality(*pool_, result.networks, pool_->rows(s.reference), spec.seed) : SampleQuality{};
   write_run_record(layout_, job, config_, result, rows, seconds, quality, world_, group_.size());
   log::info(fmt::format("train {}: done in {:.1f} s (final loss D {:.3f}, G {:.3f})", job.name, seconds,
                result.loss_d.back(), result.loss_g.back()));
@@ -171,6 +175,19 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
 
 void Executor::attack(const Job& job) {
   run_attack_job(job, {.config = config_, .layout = layout_, .world = world_, .pool = *pool_, .splits = splits(job.seed)});
+}
+
+data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed) {
+  const data::SplitSizes sizes{.pool = pool.size(), .reference = config.data.reference_size,
+                               .holdout = holdout_size(config), .max_train = config.sweep.train_sizes.back()};
+  if (config.data.member_selection == "class") {
+    if (pool.labels().empty()) {
+      throw ConfigError("data.member_selection = \"class\" needs labels, and data.path = \"" + config.data.path +
+                        "\" has none (data/tabular.h: an HDF5 \"labels\" dataset or a CSV \"label\" column)");
+    }
+    return data::make_splits(sizes, seed, {.labels = pool.labels(), .classes = config.data.member_classes});
+  }
+  return data::make_splits(sizes, seed);
 }
 
 bool job_done(const Layout& layout, const Job& job) {

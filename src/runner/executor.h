@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "core/config.h"
-#include "data/idx.h"
+#include "data/pool.h"
 #include "data/splits.h"
 #include "dist/comm.h"
 #include "dist/tensor_comm.h"
@@ -20,7 +20,7 @@ class Executor {
  public:
   // `group`: the ranks that train a model together (data parallel; one rank when ranks_per_run = 1).
   Executor(Config config, Layout layout, const dist::Comm& world, dist::TensorComm& group,
-           std::shared_ptr<const data::ImageSet> pool);
+           std::shared_ptr<const data::Pool> pool);
 
   // Collective jobs must be entered by every rank of `world`, training jobs by every rank of the group.
   // between_steps runs between training steps. A failure in a training job of a one-rank group is
@@ -38,9 +38,12 @@ class Executor {
   Layout layout_;
   const dist::Comm& world_;
   dist::TensorComm& group_;
-  std::shared_ptr<const data::ImageSet> pool_;
+  std::shared_ptr<const data::Pool> pool_;
   std::map<std::uint64_t, data::SeedSplits> splits_;
 };
+
+// The split of one seed under data.member_selection (data/splits.h).
+data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed);
 
 // Whether a job's output is already committed (a rerun skips it).
 bool job_done(const Layout& layout, const Job& job);

@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -9,15 +10,15 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/errors.h"
 #include "attacks/lpips.h"
+#include "core/errors.h"
 #include "core/log.h"
-#include "data/idx.h"
+#include "data/pool.h"
+#include "dist/tensor_comm.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
 #include "io/plots.h"
 #include "io/report.h"
-#include "dist/tensor_comm.h"
 #include "runner/coordinator.h"
 #include "runner/executor.h"
 #include "runner/provenance.h"
@@ -132,11 +133,12 @@ std::string write_report(const Config& config, const Layout& layout) {
   }
   const auto rows = io::read_attack_rows(layout.results());
   const auto auc = io::auc_table(rows, io::TableStyle::kMarkdown);
-  auto privacy = io::privacy_table_markdown(layout.results(), rows);
-  if (!privacy.empty()) {
-    privacy = "## Privacy and utility\n\nDP-SGD on the discriminator (docs/privacy.md): ε at δ from the RDP accountant, "
-              "σ noise multiplier, q sample rate; sample quality as FID on 8×8-pooled pixels against the reference split "
-              "(lower is better; not Inception FID); AUC of every attack (calibrated where run).\n\n" + privacy + "\n";
+  auto victims = io::victim_table_markdown(layout.results(), rows);
+  if (!victims.empty()) {
+    victims = "## Victims: leak and utility\n\nOne row per victim. DP-SGD on the discriminator (docs/privacy.md): ε at δ "
+              "from the RDP accountant, σ noise multiplier, q sample rate. Sample quality against the reference split "
+              "(lower is better): FID on 8×8-pooled pixels for images (not Inception FID), the dimension-wise error for "
+              "records. AUC of every attack (calibrated where run).\n\n" + victims + "\n";
   }
   const auto spread = config.experiment.seeds.size() == 1
                           ? std::string("[95 % bootstrap interval over queries]")
@@ -146,7 +148,7 @@ std::string write_report(const Config& config, const Layout& layout) {
       "model {} on {}, {}.\n\n{}\n![AUC vs training-set size](plots/auc_vs_size.png)\n\n"
       "{}## TPR at low FPR\n\n{}\nROC curves: `plots/roc_n<size>.png`.\n\n## Resolved config\n\n```toml\n{}```\n\n"
       "Provenance: `provenance.toml`; per-rank logs: `logs/`; all scores: `results.h5`; LaTeX table: `report.tex`.\n",
-      config.experiment.name, config.model.name, config.data.dataset, spread, auc, privacy, io::tpr_tables_markdown(rows),
+      config.experiment.name, fmt::join(config.model.names, ", "), config.data.dataset, spread, auc, victims, io::tpr_tables_markdown(rows),
       to_toml(config));
   write_text(layout.report_md(), text);
   write_text(layout.report_csv(), io::attack_rows_csv(rows));
@@ -159,7 +161,7 @@ std::string write_report(const Config& config, const Layout& layout) {
 
 std::string assemble_results(const Config& config, const Layout& layout) {
   const auto jobs = make_plan(config);
-  const auto pool = data::load_fashion_mnist(config.data.path, config.data.pool);
+  const auto pool = data::Pool::load(config.data);
   io::write_atomically(layout.results(), [&](const fs::path& tmp) {
     const auto out = io::H5File::create(tmp);
     const auto root = out.root();
@@ -167,9 +169,7 @@ std::string assemble_results(const Config& config, const Layout& layout) {
     root.set_attr("config", to_toml(config));
     if (fs::exists(layout.provenance())) root.set_attr("provenance", read_text(layout.provenance()));
     for (const auto seed : config.experiment.seeds) {
-      const data::SplitSizes sizes{.pool = pool.count, .reference = config.data.reference_size,
-                                   .holdout = holdout_size(config), .max_train = config.sweep.train_sizes.back()};
-      const auto s = data::make_splits(sizes, seed);
+      const auto s = make_seed_splits(config, pool, seed);
       const auto g = root.create_group(fmt::format("splits/seed{}", seed));
       g.write("reference", std::span<const std::int64_t>(s.reference));
       g.write("holdout", std::span<const std::int64_t>(s.holdout));
@@ -208,10 +208,10 @@ Layout run_experiment(const Config& config, const RunOptions& options, const dis
   layout.root = std::string(reinterpret_cast<const char*>(root_path.data()), root_path.size());
 
   // Every rank reads the dataset; if any cannot, all stop with rank 0's message.
-  std::shared_ptr<data::ImageSet> pool;
+  std::shared_ptr<data::Pool> pool;
   std::string load_error;
   try {
-    pool = std::make_shared<data::ImageSet>(data::load_fashion_mnist(config.data.path, config.data.pool));
+    pool = std::make_shared<data::Pool>(data::Pool::load(config.data));
   } catch (const UserError& e) {
     load_error = e.what();
   }

@@ -13,6 +13,7 @@ namespace {
 std::string with_privacy(std::string name, const std::string& privacy) {
   return privacy.empty() ? name : name + "-" + privacy;
 }
+std::string with_model(std::string name, const std::string& tag) { return tag.empty() ? name : tag + "-" + name; }
 }  // namespace
 
 std::string PrivacyLevel::display() const {
@@ -59,10 +60,16 @@ DpSettings dp_settings(const Config& config, const PrivacyLevel& level, std::int
   return s;
 }
 
-std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy) {
-  return with_privacy(fmt::format("victim-n{}-s{}", train_size, seed), privacy);
+std::string model_tag(const Config& config, const std::string& model) {
+  return config.model.names.size() > 1 ? model : "";
 }
-std::string reference_run_name(std::uint64_t seed) { return fmt::format("reference-s{}", seed); }
+std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy,
+                            const std::string& model_tag) {
+  return with_model(with_privacy(fmt::format("victim-n{}-s{}", train_size, seed), privacy), model_tag);
+}
+std::string reference_run_name(std::uint64_t seed, const std::string& model_tag) {
+  return with_model(fmt::format("reference-s{}", seed), model_tag);
+}
 std::string attack_group_name(const Job& attack, bool calibrated) {
   return attack.name + (calibrated ? "-cal" : "-uncal");
 }
@@ -85,21 +92,26 @@ std::vector<Job> make_plan(const Config& config) {
     jobs.push_back(std::move(job));
     return jobs.back().id;
   };
-  for (const auto seed : config.experiment.seeds) {
-    int reference = -1;
-    if (needs_reference) {
-      reference = add({.kind = JobKind::kTrain, .name = reference_run_name(seed), .role = "reference",
-                       .train_size = config.data.reference_size, .seed = seed});
-    }
-    for (const auto& level : privacy_levels(config)) {
-      for (const auto n : config.sweep.train_sizes) {
-        const int victim = add({.kind = JobKind::kTrain, .name = victim_run_name(n, seed, level.label),
-                                .role = "victim", .train_size = n, .seed = seed, .privacy = level.label});
-        for (const auto& setting : config.attack.settings) {
-          Job attack{.kind = JobKind::kAttack, .name = with_privacy(fmt::format("{}-n{}-s{}", setting, n, seed), level.label),
-                     .setting = setting, .train_size = n, .seed = seed, .privacy = level.label, .depends_on = {victim}};
-          if (reference >= 0) attack.depends_on.push_back(reference);
-          add(std::move(attack));
+  for (const auto& model : config.model.names) {
+    const auto tag = model_tag(config, model);
+    for (const auto seed : config.experiment.seeds) {
+      int reference = -1;
+      if (needs_reference) {
+        reference = add({.kind = JobKind::kTrain, .name = reference_run_name(seed, tag), .role = "reference",
+                         .train_size = config.data.reference_size, .seed = seed, .model = model});
+      }
+      for (const auto& level : privacy_levels(config)) {
+        for (const auto n : config.sweep.train_sizes) {
+          const int victim = add({.kind = JobKind::kTrain, .name = victim_run_name(n, seed, level.label, tag),
+                                  .role = "victim", .train_size = n, .seed = seed, .privacy = level.label, .model = model});
+          for (const auto& setting : config.attack.settings) {
+            Job attack{.kind = JobKind::kAttack,
+                       .name = with_model(with_privacy(fmt::format("{}-n{}-s{}", setting, n, seed), level.label), tag),
+                       .setting = setting, .train_size = n, .seed = seed, .privacy = level.label, .model = model,
+                       .depends_on = {victim}};
+            if (reference >= 0) attack.depends_on.push_back(reference);
+            add(std::move(attack));
+          }
         }
       }
     }

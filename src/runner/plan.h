@@ -1,6 +1,7 @@
 #pragma once
-// The sweep as a job graph: every (seed) trains one reference model, every (train size, seed) one
-// victim, and every (attack setting, train size, seed) one attack that needs both. Job names are
+// The sweep as a job graph: every (model, seed) trains one reference model, every (model, privacy level,
+// train size, seed) one victim, and every (model, privacy level, attack setting, train size, seed) one
+// attack that needs both. Job names are
 // deterministic and name the job's output, which is how a rerun knows what is already done.
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -50,6 +51,7 @@ struct Job {
   std::int64_t train_size = 0;  // victim n (victim and attack jobs); reference set size (reference jobs)
   std::uint64_t seed = 0;
   std::string privacy;          // victim and attack jobs: PrivacyLevel::label ("" = non-private)
+  std::string model;            // one of model.name
   std::vector<int> depends_on;  // job ids
 
   // Attack jobs shard their queries over all ranks, so every rank takes part in them.
@@ -57,12 +59,16 @@ struct Job {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id & kind & name & role & setting & train_size & seed & privacy & depends_on;
+    ar & id & kind & name & role & setting & train_size & seed & privacy & model & depends_on;
   }
 };
 
-std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "");
-std::string reference_run_name(std::uint64_t seed);
+// Job names carry the model only when the config compares several ("vae-victim-n64-s0"), so that a
+// one-model sweep keeps the names (and the results folders) it always had.
+std::string model_tag(const Config& config, const std::string& model);
+std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "",
+                            const std::string& model_tag = "");
+std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");
 // The result group of one attack variant: "<attack id>-cal" or "<attack id>-uncal".
 std::string attack_group_name(const Job& attack, bool calibrated);
 

@@ -1,5 +1,5 @@
 #pragma once
-// GAN objectives beyond the non-saturating loss in gan_trainer.cpp.
+// GAN objectives beyond the non-saturating loss in trainer.cpp.
 #include <ATen/core/Tensor.h>
 
 #include <functional>

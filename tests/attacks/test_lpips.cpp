@@ -8,6 +8,7 @@
 
 #include "attacks/reconstruction.h"
 #include "core/errors.h"
+#include "models/dcgan.h"
 
 namespace ganleaks::attacks {
 namespace {
@@ -45,15 +46,15 @@ TEST(Lpips, EntersTheWhiteBoxLossAndItsGradient) {
   models::DcganGenerator g(models::DcganOptions{.z_dim = 4, .width = 4, .channels = 1});
   const auto queries = torch::rand({2, 1024}) * 2 - 1, start = torch::randn({2, 4});
   const ReconstructionLoss plain{.lambda_reg = 0}, with_lpips{.lambda_reg = 0, .lpips = &lpips, .lambda_lpips = 2.0};
-  const auto a = reconstruct_white_box(g, queries, {start}, plain, {.max_evaluations = 1});
-  const auto b = reconstruct_white_box(g, queries, {start}, with_lpips, {.max_evaluations = 1});
+  const auto a = reconstruct_white_box(*g, queries, {start}, plain, {.max_evaluations = 1});
+  const auto b = reconstruct_white_box(*g, queries, {start}, with_lpips, {.max_evaluations = 1});
   torch::NoGradGuard no_grad;
   const auto images = g->forward(start).reshape({2, -1});
   for (int i = 0; i < 2; ++i) {  // one evaluation: the loss at the start
     const double l1 = (images[i] - queries[i]).abs().mean().item<double>();
     EXPECT_NEAR(b.loss[i] - a.loss[i], 2.0 * l1, 1e-6);
   }
-  const auto searched = reconstruct_white_box(g, queries, {start}, with_lpips, {.max_evaluations = 30});
+  const auto searched = reconstruct_white_box(*g, queries, {start}, with_lpips, {.max_evaluations = 30});
   EXPECT_LT(searched.loss[0], b.loss[0]);  // the gradient flows through the TorchScript model
 }
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "models/dcgan.h"
+
 namespace ganleaks::attacks {
 namespace {
 
@@ -61,9 +63,9 @@ TEST(Fbb, QueryResultDoesNotDependOnTheOtherQueriesInItsBlock) {
 TEST(Fbb, GeneratedChunksAreReproducibleAndPrefixStable) {
   torch::manual_seed(0);
   models::DcganGenerator g(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
-  const auto a = generate_chunk(g, 42, 3, kSampleChunk);
-  const auto b = generate_chunk(g, 42, 3, 17);
-  const auto c = generate_chunk(g, 42, 4, 17);
+  const auto a = generate_chunk(*g, 42, 3, kSampleChunk);
+  const auto b = generate_chunk(*g, 42, 3, 17);
+  const auto c = generate_chunk(*g, 42, 4, 17);
   EXPECT_EQ(a.sizes(), (std::vector<std::int64_t>{kSampleChunk, 1024}));
   EXPECT_TRUE(torch::equal(a.narrow(0, 0, 17), b)) << "sample i must not depend on how many are drawn";
   EXPECT_FALSE(torch::equal(b, c)) << "chunks must use different latents";
@@ -152,14 +154,29 @@ TEST(Scores, CalibrationSubtractsTheReferenceLoss) {
   EXPECT_EQ(membership_scores(victim, &reference), (std::vector<double>{2.0, -3.0}));
 }
 
-TEST(Dis, LogitsPerQueryIndependentOfBatch) {
-  torch::manual_seed(1);
-  models::DcganDiscriminator d(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
-  const auto x = torch::rand({6, 1, 32, 32}) * 2 - 1;
-  const auto all = discriminator_logits(d, x);
-  const auto one = discriminator_logits(d, x.narrow(0, 4, 1));
-  ASSERT_EQ(all.size(), 6u);
-  EXPECT_NEAR(one[0], all[4], 1e-6);
+// Every model of the zoo scores each query on its own in eval mode (the `dis` setting reads single queries),
+// whatever batch statistics it uses in training: scores of one query alone equal those inside a batch.
+TEST(Dis, RealnessPerQueryIndependentOfBatchForEveryModel) {
+  for (const auto& info : models::kModels) {
+    torch::manual_seed(1);
+    const ModelConfig config{.names = {std::string(info.name)}, .z_dim = 8, .width = 4};
+    const bool images = info.modality == models::Modality::kImages;
+    const auto shape = images ? std::vector<std::int64_t>{1, 32, 32} : std::vector<std::int64_t>{20};
+    const auto model = models::make_networks(config, shape);
+    auto x_shape = shape;
+    x_shape.insert(x_shape.begin(), 6);
+    const auto x = images ? torch::rand(x_shape) * 2 - 1 : torch::randint(0, 2, x_shape).to(torch::kFloat32);
+    // A few training-mode passes move running statistics away from their initial values.
+    model.train(true);
+    for (int i = 0; i < 3; ++i) {
+      torch::NoGradGuard no_grad;
+      models::realness(model, x);
+    }
+    const auto all = realness_scores(model, x);
+    const auto one = realness_scores(model, x.narrow(0, 4, 1));
+    ASSERT_EQ(all.size(), 6u) << info.name;
+    EXPECT_NEAR(one[0], all[4], 1e-5 * (1 + std::abs(all[4]))) << info.name;
+  }
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ TEST(Config, EmptyTextGivesDefaults) {
   EXPECT_EQ(c.data.reference_size, 1000);
   EXPECT_EQ(c.data.member_selection, "random");
   EXPECT_EQ(c.sweep.train_sizes, (std::vector<std::int64_t>{64, 256, 1024}));
-  EXPECT_EQ(c.model.name, "dcgan");
+  EXPECT_EQ(c.model.names, std::vector<std::string>{"dcgan"});
   EXPECT_EQ(c.model.z_dim, 100);
   EXPECT_EQ(c.model.width, 32);
   EXPECT_EQ(c.train.iterations, 2000);
@@ -156,6 +156,7 @@ TEST(Config, DefaultsRoundTripAndListEveryKey) {
                            "image_size = 32\n",
                            "reference_size = 1000\n",
                            "member_selection = \"random\"\n",
+                           "member_classes = [0, 1, 2, 3, 4]\n",
                            "[sweep]\n",
                            "train_sizes = [64, 256, 1024]\n",
                            "[model]\n",
@@ -172,6 +173,8 @@ TEST(Config, DefaultsRoundTripAndListEveryKey) {
                            "checkpoint_every = 500\n",
                            "critic_steps = 1\n",
                            "gp_lambda = 10.0\n",
+                           "pretrain_iterations = 500\n",
+                           "vaegan_gamma = 1.0\n",
                            "[attack]\n",
                            "settings = [\"fbb\", \"dis\"]\n",
                            "calibrated = [false, true]\n",
@@ -230,8 +233,11 @@ TEST(Config, WrongTypes) {
       AllOf(HasSubstr("train.lr_g = \"fast\" has wrong type (string)"), HasSubstr("a float in (0, 1]")));
   EXPECT_THAT(error_of("[experiment]\nname = 5\n"),
               AllOf(HasSubstr("experiment.name = 5 has wrong type (integer)"), HasSubstr("[A-Za-z0-9_.-]")));
-  EXPECT_THAT(error_of("[model]\nname = [\"dcgan\"]\n"),
-              AllOf(HasSubstr("model.name has wrong type (array)"), HasSubstr("one of: dcgan")));
+  EXPECT_THAT(error_of("[model]\nname = 3\n"),
+              AllOf(HasSubstr("model.name = 3 has wrong type (integer)"), HasSubstr("one of: dcgan")));
+  EXPECT_THAT(error_of("[model]\nname = [\"dcgan\", \"gan\"]\n"),
+              HasSubstr("model.name[1] = \"gan\" is not allowed; expected one of: dcgan"));
+  EXPECT_THAT(error_of("[model]\nname = [\"vae\", \"vae\"]\n"), HasSubstr("model.name contains \"vae\" twice"));
   EXPECT_THAT(
       error_of("[attack]\ncalibrated = [true, \"no\"]\n"),
       AllOf(HasSubstr("attack.calibrated[1] = \"no\" has wrong type (string)"), HasSubstr("a boolean")));
@@ -271,13 +277,13 @@ TEST(Config, OutOfRange) {
 
 TEST(Config, NotOneOfTheAllowedValues) {
   EXPECT_EQ(error_of("[model]\nname = \"stylegan\"\n"),
-            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan, wgan-gp");
+            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan, wgan-gp, pggan, sngan, vae, vaegan, medgan");
   EXPECT_THAT(error_of("[data]\npool = \"val\"\n"),
               HasSubstr("data.pool = \"val\" is not allowed; expected one of: train, test, all"));
   EXPECT_THAT(error_of("[data]\nimage_size = 64\n"),
               HasSubstr("data.image_size = 64 is not allowed; expected one of: 28, 32"));
   EXPECT_THAT(error_of("[data]\ndataset = \"mnist\"\n"), HasSubstr("expected one of: fashion-mnist"));
-  EXPECT_THAT(error_of("[data]\nmember_selection = \"first\"\n"), HasSubstr("expected one of: random"));
+  EXPECT_THAT(error_of("[data]\nmember_selection = \"first\"\n"), HasSubstr("expected one of: random, class"));
   EXPECT_THAT(error_of("[attack]\nsettings = [\"fbb\", \"lira\"]\n"),
               HasSubstr("attack.settings[1] = \"lira\" is not allowed; expected one of: fbb, pbb, wb, dis, mc, domias"));
   EXPECT_THAT(error_of("[attack]\npbb_init = \"nearest\"\n"),
@@ -323,14 +329,19 @@ TEST(Config, PrivacyLevels) {
   EXPECT_THAT(error_of("[privacy]\nnon_private = 1\n"), HasSubstr("privacy.non_private = 1 has wrong type"));
   EXPECT_THAT(error_of("[experiment]\nranks_per_run = 0\n"), HasSubstr("experiment.ranks_per_run = 0 is out of range"));
   EXPECT_THAT(error_of("[model]\nname = \"wgan-gp\"\n[privacy]\nnoise_multipliers = [1.0]\n"),
-              HasSubstr("DP-SGD (privacy.target_epsilons / noise_multipliers) is not available for model.name = \"wgan-gp\""));
+              HasSubstr("is available for model.name = \"dcgan\" only, not \"wgan-gp\""));
+  // The model must fit the data's modality, whichever way round.
+  EXPECT_THAT(error_of("[model]\nname = \"medgan\"\n"),
+              HasSubstr("model.name = \"medgan\" is a model of records, but data.dataset = \"fashion-mnist\" holds images"));
+  EXPECT_THAT(error_of("[data]\ndataset = \"fashion-mnist-binary\"\n"),
+              HasSubstr("model.name = \"dcgan\" is a model of images, but data.dataset = \"fashion-mnist-binary\" holds records"));
 }
 
 TEST(Config, UnknownKeysAndSections) {
   EXPECT_EQ(
       error_of("[train]\nbatchsize = 64\n"),
       "configs/demo.toml: unknown key 'train.batchsize'; valid keys in [train]: iterations, batch_size, "
-      "lr_g, lr_d, beta1, beta2, checkpoint_every, critic_steps, gp_lambda");
+      "lr_g, lr_d, beta1, beta2, checkpoint_every, critic_steps, gp_lambda, pretrain_iterations, vaegan_gamma");
   EXPECT_EQ(
       error_of("[trian]\nbatch_size = 64\n"),
       "configs/demo.toml: unknown section [trian]; valid sections: experiment, data, sweep, model, train, "
@@ -404,6 +415,24 @@ TEST(Config, LoadConfigReadsFileAndNamesMissingOnes) {
 
 TEST(Config, ConfigErrorIsAUserError) {
   EXPECT_THROW(parse_config("[model]\nz_dim = 0\n", kSource), UserError);
+}
+
+}  // namespace
+}  // namespace ganleaks
+
+namespace ganleaks {
+namespace {
+
+// model.name takes one model or a list to compare; the resolved config writes it back the same way.
+TEST(Config, ModelNameIsOneModelOrAList) {
+  const Config one = parse_config("[model]\nname = \"vae\"\n", "one");
+  EXPECT_EQ(one.model.names, std::vector<std::string>{"vae"});
+  EXPECT_NE(to_toml(one).find("name = \"vae\"\n"), std::string::npos);
+  const Config many = parse_config("[model]\nname = [\"dcgan\", \"vae\", \"pggan\"]\n", "many");
+  EXPECT_EQ(many.model.names, (std::vector<std::string>{"dcgan", "vae", "pggan"}));
+  EXPECT_EQ(parse_config(to_toml(many), "many"), many);
+  EXPECT_EQ(many.model.only("vae").names, std::vector<std::string>{"vae"});
+  EXPECT_EQ(many.model.only("vae").name(), "vae");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "data/splits.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -131,6 +132,45 @@ TEST(Splits, GoldenSeed7) {
   EXPECT_EQ(Index(s.train_pool.begin(), s.train_pool.begin() + 5), (Index{43, 15, 54, 51, 20}));
   const QuerySet q = make_query_set(s, 20, 5, 7);
   EXPECT_EQ(Index(q.sample_index.begin(), q.sample_index.begin() + 5), (Index{20, 77, 78, 54, 43}));
+}
+
+}  // namespace
+}  // namespace ganleaks::data
+
+namespace ganleaks::data {
+namespace {
+
+// member_selection = "class": members from the chosen classes only, non-members from the others; the
+// reference set is the same cut as with random selection.
+TEST(Splits, ClassSelectionSeparatesMembersByLabel) {
+  std::vector<std::int64_t> labels(200);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 10);
+  const SplitSizes sizes{.pool = 200, .reference = 20, .holdout = 30, .max_train = 50};
+  const SeedSplits s = make_splits(sizes, 4, {.labels = labels, .classes = {0, 1, 2, 3, 4}});
+  EXPECT_EQ(s.reference, make_splits(sizes, 4).reference);
+  ASSERT_EQ(s.train_pool.size(), 50u);
+  ASSERT_EQ(s.holdout.size(), 30u);
+  for (auto r : s.train_pool) EXPECT_LT(labels[r], 5) << r;
+  for (auto r : s.holdout) EXPECT_GE(labels[r], 5) << r;
+  std::set<std::int64_t> all(s.reference.begin(), s.reference.end());
+  all.insert(s.holdout.begin(), s.holdout.end());
+  all.insert(s.train_pool.begin(), s.train_pool.end());
+  EXPECT_EQ(all.size(), 100u);  // disjoint
+}
+
+TEST(Splits, ClassSelectionWithTooFewRecordsNamesTheKeys) {
+  std::vector<std::int64_t> labels(200, 7);
+  labels[0] = 1;
+  try {
+    make_splits({.pool = 200, .reference = 10, .holdout = 10, .max_train = 50}, 1, {.labels = labels, .classes = {1}});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), testing::HasSubstr("data.member_classes"));
+    EXPECT_THAT(e.what(), testing::HasSubstr("sweep.train_sizes"));
+  }
+  EXPECT_THROW(make_splits({.pool = 200, .reference = 10, .holdout = 10, .max_train = 5}, 1,
+                           {.labels = std::span(labels).first(100), .classes = {1}}),
+               ConfigError);
 }
 
 }  // namespace

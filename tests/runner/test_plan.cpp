@@ -42,6 +42,27 @@ TEST(Plan, ExpandsSeedsSizesAndSettingsWithDependencies) {
   EXPECT_TRUE(names.contains("dis-n1024-s1"));
 }
 
+// Several models: each gets its own reference, victims and attacks, named after it; the attack depends on
+// its own model's runs.
+TEST(Plan, ModelsAreASweepDimensionNamedInEveryJob) {
+  auto config = sweep_config();
+  config.experiment.seeds = {0};
+  config.model.names = {"dcgan", "vae"};
+  const auto jobs = make_plan(config);
+  ASSERT_EQ(jobs.size(), 2u * (1 + 3 + 6));
+  std::set<std::string> names;
+  for (const auto& job : jobs) {
+    EXPECT_TRUE(names.insert(job.name).second) << "duplicate name " << job.name;
+    EXPECT_TRUE(job.name.starts_with(job.model + "-")) << job.name;
+    for (int dep : job.depends_on) EXPECT_EQ(jobs[dep].model, job.model) << job.name;
+  }
+  EXPECT_TRUE(names.contains("vae-reference-s0"));
+  EXPECT_TRUE(names.contains("vae-victim-n64-s0"));
+  EXPECT_TRUE(names.contains("dcgan-dis-n1024-s0"));
+  EXPECT_EQ(model_tag(config, "vae"), "vae");
+  EXPECT_EQ(model_tag(sweep_config(), "dcgan"), "");  // one model: the names it always had
+}
+
 TEST(Plan, NoReferenceModelWithoutCalibration) {
   auto c = sweep_config();
   c.attack.calibrated = {false};

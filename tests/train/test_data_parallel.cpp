@@ -12,7 +12,7 @@
 #include "dist/tensor_comm.h"
 #include "models/batch_norm.h"
 #include "models/dcgan.h"
-#include "train/gan_trainer.h"
+#include "train/trainer.h"
 
 namespace ganleaks {
 namespace {
@@ -79,8 +79,8 @@ std::filesystem::path shared_dir(const dist::Comm& world, const std::string& nam
   return std::filesystem::temp_directory_path() / ("ganleaks-test-dp-" + std::to_string(root)) / name;
 }
 
-train::GanRunSpec tiny_spec(const std::filesystem::path& dir) {
-  train::GanRunSpec spec;
+train::RunSpec tiny_spec(const std::filesystem::path& dir) {
+  train::RunSpec spec;
   spec.model.z_dim = 8;
   spec.model.width = 4;
   spec.train.iterations = 6;
@@ -119,15 +119,15 @@ void expect_group_matches_single_rank(const std::optional<train::DpTraining>& dp
   const auto group_dir = shared_dir(world, name + "-group"), single_dir = shared_dir(world, name + "-single");
   auto spec = tiny_spec(group_dir);
   spec.dp = dp;
-  spec.model.name = model;
+  spec.model.names = {model};
   spec.group = &comm;
-  const auto grouped = train::train_gan(spec, images);
+  const auto grouped = train::train_model(spec, images);
   world.barrier();  // rank 0 has written the release
   if (world.is_root()) {
     auto single = tiny_spec(single_dir);
     single.dp = dp;
-    single.model.name = model;
-    const auto alone = train::train_gan(single, images);
+    single.model.names = {model};
+    const auto alone = train::train_model(single, images);
     const double diff = max_weight_difference(group_dir, single_dir);
     std::printf("max abs weight difference, %d ranks vs 1: %g\n", world.size(), diff);
     EXPECT_LE(diff, 2e-5) << world.size() << " ranks vs 1";

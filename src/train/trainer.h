@@ -1,7 +1,8 @@
 #pragma once
-// Trains one DCGAN (victim or reference) on a fixed set of images, plain or with a DP-SGD discriminator, on
-// one rank or data parallel over a group of ranks, with checkpoints that make an interrupted run resume to
-// the same weights as an uninterrupted one.
+// Trains one model of the zoo (victim or reference; models/catalog.h) on a fixed set of records, with the
+// objective its catalog entry names, plain or (dcgan) with a DP-SGD discriminator, on one rank or data
+// parallel over a group of ranks, with checkpoints that make an interrupted run resume to the same weights
+// as an uninterrupted one.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "models/zoo.h"
 
 namespace ganleaks::dist {
 class TensorComm;
@@ -28,24 +30,27 @@ struct DpTraining {
   bool secure_noise = false;
 };
 
-struct GanRunSpec {
+struct RunSpec {
   ModelConfig model;
   TrainConfig train;
   std::optional<DpTraining> dp;    // none: ordinary minibatch training
-  // Data-parallel group (every rank of it calls train_gan with the same spec); null: this rank alone.
+  // Data-parallel group (every rank of it calls train_model with the same spec); null: this rank alone.
   // Rank 0 of the group writes the checkpoints and the release.
   dist::TensorComm* group = nullptr;
   std::uint64_t seed = 0;          // weights, latent draws and batch order all derive from it
-  std::filesystem::path run_dir;   // receives checkpoint.pt, generator.pt, discriminator.pt
+  std::filesystem::path run_dir;   // receives checkpoint.pt and the release (models/zoo.h: generator.pt, ...)
 };
 
-struct GanRunResult {
-  std::int64_t iterations = 0;
+struct RunResult {
+  std::int64_t iterations = 0;     // all of them, medgan's autoencoder pretraining included
   std::int64_t resumed_from = 0;   // iteration of the checkpoint it resumed from, 0 if none
-  std::vector<float> loss_d, loss_g;  // one value per iteration
+  // One value per iteration: the discriminator's and the generator's loss (vae: loss_g is the negative
+  // ELBO and loss_d NaN; medgan's pretraining: loss_g is the autoencoder's loss and loss_d NaN).
+  std::vector<float> loss_d, loss_g;
   // DP runs: the real rows Poisson-sampled per discriminator step (critic_steps per iteration), and per
   // iteration the share of the last step's rows whose gradient norm exceeded C.
   std::vector<float> dp_batch_size, dp_clipped_fraction;
+  models::Networks networks;  // the trained model, in eval mode
 };
 
 // File names inside a run folder, shared by the trainer and the attacks that load the release.
@@ -56,9 +61,9 @@ inline std::filesystem::path discriminator_file(const std::filesystem::path& run
   return run_dir / "discriminator.pt";
 }
 
-// images: (N, 1, 32, 32) float in [-1, 1]. on_step runs after every iteration (the coordinator uses it
+// records: (N, 1, 32, 32) images in [-1, 1], or (N, features) records (medgan). on_step runs after every iteration (the coordinator uses it
 // to answer other ranks while this one trains).
-GanRunResult train_gan(const GanRunSpec& spec, const at::Tensor& images,
+RunResult train_model(const RunSpec& spec, const at::Tensor& records,
                        const std::function<void(std::int64_t)>& on_step = {});
 
 }  // namespace ganleaks::train

@@ -1,0 +1,41 @@
+#include "data/pool.h"
+
+#include <torch/torch.h>
+
+#include "core/errors.h"
+#include "data/images.h"
+
+namespace ganleaks::data {
+
+Pool Pool::load(const DataConfig& config) {
+  if (config.dataset == "fashion-mnist") return Pool(load_fashion_mnist(config.path, config.pool), config.image_size);
+  if (config.dataset == "fashion-mnist-binary") return Pool(binarised_images(load_fashion_mnist(config.path, config.pool)));
+  const auto ext = std::filesystem::path(config.path).extension();
+  if (ext == ".h5" || ext == ".hdf5") return Pool(load_tabular_h5(config.path));
+  if (ext == ".csv") return Pool(load_tabular_csv(config.path, "label"));
+  throw ConfigError("data.path = \"" + config.path +
+                    "\": data.dataset = \"tabular\" expects an .h5/.hdf5 or .csv file (data/tabular.h)");
+}
+
+Pool::Pool(ImageSet images, int image_size) : image_size_(image_size), count_(images.count) {
+  labels_.assign(images.labels.begin(), images.labels.end());
+  records_ = std::move(images);
+}
+
+Pool::Pool(TabularSet records) : count_(records.records), binary_(is_binary(records)) {
+  labels_ = records.labels;
+  records_ = std::move(records);
+}
+
+at::Tensor Pool::rows(std::span<const std::int64_t> indices) const {
+  if (const auto* images = std::get_if<ImageSet>(&records_)) return images_to_tensor(*images, indices, image_size_);
+  const auto& table = std::get<TabularSet>(records_);
+  const auto n = static_cast<std::int64_t>(indices.size());
+  const auto all = torch::from_blob(const_cast<float*>(table.values.data()), {table.records, table.features});
+  const auto index = torch::from_blob(const_cast<std::int64_t*>(indices.data()), {n}, torch::kInt64);
+  TORCH_CHECK(n == 0 || (index.min().item<std::int64_t>() >= 0 && index.max().item<std::int64_t>() < table.records),
+              "Pool::rows: row index outside [0, ", table.records, ")");
+  return all.index_select(0, index).contiguous();
+}
+
+}  // namespace ganleaks::data

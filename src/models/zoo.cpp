@@ -1,0 +1,117 @@
+#include "models/zoo.h"
+
+#include <torch/serialize.h>
+
+#include "io/atomic_file.h"
+#include "models/dcgan.h"
+#include "models/pggan.h"
+#include "models/sngan.h"
+
+namespace ganleaks::models {
+
+std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> Networks::modules() const {
+  std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> out{{"generator", generator}};
+  if (discriminator) out.emplace_back("discriminator", discriminator);
+  if (encoder) out.emplace_back("encoder", encoder.ptr());
+  // medgan: the autoencoder's encoder half (its decoder is saved with the generator, which shares it)
+  if (autoencoder) out.emplace_back("autoencoder", autoencoder.ptr());
+  return out;
+}
+
+void Networks::train(bool on) const {
+  for (const auto& [name, module] : modules()) module->train(on);
+}
+
+Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> sample_shape) {
+  Networks n;
+  n.info = &model_info(config.name());
+  const auto image_channels = [&] {
+    TORCH_CHECK(sample_shape.size() == 3 && sample_shape[1] == 32 && sample_shape[2] == 32, "model ", config.name(),
+                ": expects images of shape (C, 32, 32), got records of shape ",
+                at::IntArrayRef(sample_shape.data(), sample_shape.size()));
+    return static_cast<int>(sample_shape[0]);
+  };
+  switch (n.info->objective) {
+    case Objective::kNonSaturating:
+    case Objective::kWassersteinGp:
+    case Objective::kHinge: {
+      if (config.name() == "pggan") {
+        const PgganOptions o{config.z_dim, config.width, image_channels()};
+        n.generator = PgganGenerator(o).ptr();
+        n.discriminator = PgganDiscriminator(o).ptr();
+      } else if (config.name() == "sngan") {
+        const SnganOptions o{config.z_dim, config.width, image_channels()};
+        n.generator = SnganGenerator(o).ptr();
+        n.discriminator = SnganDiscriminator(o).ptr();
+      } else {
+        const DcganOptions o{config.z_dim, config.width, image_channels()};
+        n.generator = DcganGenerator(o).ptr();
+        n.discriminator = DcganDiscriminator(o).ptr();
+        dcgan_init(*n.generator);
+        dcgan_init(*n.discriminator);
+      }
+      break;
+    }
+    case Objective::kVae:
+    case Objective::kVaegan: {
+      const VaeOptions o{config.z_dim, config.width, image_channels()};
+      n.encoder = ConvEncoder(o);
+      n.generator = ConvDecoder(o).ptr();
+      if (n.info->objective == Objective::kVaegan) n.discriminator = VaeganDiscriminator(o).ptr();
+      dcgan_init(*n.encoder);
+      dcgan_init(*n.generator);
+      if (n.discriminator) dcgan_init(*n.discriminator);
+      break;
+    }
+    case Objective::kMedgan: {
+      TORCH_CHECK(sample_shape.size() == 1, "model medgan: expects records of shape (features), got ",
+                at::IntArrayRef(sample_shape.data(), sample_shape.size()));
+      const MedganOptions o{.features = static_cast<int>(sample_shape[0]), .code_dim = config.z_dim,
+                            .z_dim = config.z_dim, .hidden = 8 * config.width};
+      n.autoencoder = MedganAutoencoder(o);
+      n.generator = MedganGenerator(o, n.autoencoder->decoder_layer()).ptr();
+      n.discriminator = MedganDiscriminator(o).ptr();
+      break;
+    }
+  }
+  return n;
+}
+
+void save_release(const Networks& networks, const std::filesystem::path& run_dir) {
+  for (const auto& [name, module] : networks.modules()) {
+    io::write_atomically(run_dir / (name + ".pt"), [&](const std::filesystem::path& tmp) {
+      torch::serialize::OutputArchive archive;
+      module->save(archive);
+      archive.save_to(tmp.string());
+    });
+  }
+}
+
+Networks load_release(const ModelConfig& config, std::span<const std::int64_t> sample_shape,
+                      const std::filesystem::path& run_dir) {
+  auto networks = make_networks(config, sample_shape);
+  for (const auto& [name, module] : networks.modules()) {
+    const auto file = run_dir / (name + ".pt");
+    TORCH_CHECK(std::filesystem::exists(file), file.string(), ": missing; the run folder holds no trained ",
+                config.name(), " (train it first)");
+    torch::serialize::InputArchive archive;
+    archive.load_from(file.string());
+    module->load(archive);
+  }
+  networks.generator->set_progress(1.0);
+  if (networks.discriminator) networks.discriminator->set_progress(1.0);
+  networks.train(false);
+  return networks;
+}
+
+at::Tensor realness(const Networks& networks, const at::Tensor& samples) {
+  if (networks.discriminator) return networks.discriminator->forward(samples);
+  const auto posterior = networks.encoder.ptr()->forward(samples);
+  return -vae_sample_loss(samples, networks.generator->forward(posterior.mean), posterior);
+}
+
+std::string realness_source(const ModelInfo& info) {
+  return info.discriminator ? "discriminator logit" : "ELBO at the posterior mean";
+}
+
+}  // namespace ganleaks::models

@@ -1,0 +1,51 @@
+#pragma once
+// Builds the networks of any model in the catalog (models/catalog.h) by name, saves and loads a trained
+// model's release, and gives the attacks what they need of every model (docs/models.md, "Attack hooks"):
+// the generator from latents, and a per-sample realness score for the `dis` setting.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/config.h"
+#include "models/catalog.h"
+#include "models/medgan.h"
+#include "models/networks.h"
+#include "models/vae.h"
+
+namespace ganleaks::models {
+
+struct Networks {
+  const ModelInfo* info = nullptr;
+  std::shared_ptr<GeneratorBase> generator;          // the decoder for vae/vaegan, decoder ∘ codes for medgan
+  std::shared_ptr<DiscriminatorBase> discriminator;  // null for vae
+  ConvEncoder encoder{nullptr};                      // vae, vaegan
+  MedganAutoencoder autoencoder{nullptr};            // medgan (shares its decoder with the generator)
+
+  // Every module by its file name in a run folder ("generator" → generator.pt), for checkpoints and releases.
+  std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules() const;
+  void train(bool on) const;
+};
+
+// sample_shape: one record's shape, (C, 32, 32) for images or (features) for records. Weights are drawn
+// from LibTorch's global generator (the trainer seeds it).
+Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> sample_shape);
+
+// One file per module in run_dir, each written atomically; load_release reads them into networks built
+// by make_networks and switches to eval mode. A missing file is an error naming it.
+void save_release(const Networks& networks, const std::filesystem::path& run_dir);
+Networks load_release(const ModelConfig& config, std::span<const std::int64_t> sample_shape,
+                      const std::filesystem::path& run_dir);
+
+// The `dis` setting's score of samples (B, ...) → (B), higher = more likely a training record: the
+// discriminator's logit, or for the VAE (no discriminator) its ELBO at the posterior mean, −(½‖x − Dec(μ)‖² +
+// KL) (Hilprecht et al. 2019's reconstruction signal). What it reads is `realness_source`.
+at::Tensor realness(const Networks& networks, const at::Tensor& samples);
+std::string realness_source(const ModelInfo& info);
+
+}  // namespace ganleaks::models

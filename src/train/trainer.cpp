@@ -1,0 +1,515 @@
+#include "train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "core/seeding.h"
+#include "dist/tensor_comm.h"
+#include "io/atomic_file.h"
+#include "models/batch_norm.h"
+#include "privacy/dp_sgd.h"
+#include "train/losses.h"
+
+namespace ganleaks::train {
+namespace F = torch::nn::functional;
+
+namespace {
+
+// Batch order: a fresh seeded permutation of the training set per epoch. Kept outside torch so that
+// it is platform-independent and its state checkpoints as text.
+class BatchSampler {
+ public:
+  BatchSampler(std::int64_t n, std::int64_t batch, std::uint64_t seed)
+      : n_(n), batch_(std::min(n, batch)), rng_(seed) {}
+
+  std::vector<std::int64_t> next() {
+    std::vector<std::int64_t> out;
+    out.reserve(batch_);
+    while (static_cast<std::int64_t>(out.size()) < batch_) {
+      if (cursor_ == order_.size()) refill();
+      out.push_back(order_[cursor_++]);
+    }
+    return out;
+  }
+
+  std::string state() const {
+    std::ostringstream s;
+    s << rng_.engine() << ' ' << cursor_ << ' ' << order_.size();
+    for (auto i : order_) s << ' ' << i;
+    return s.str();
+  }
+  void restore(const std::string& text) {
+    std::istringstream s(text);
+    std::size_t size = 0;
+    s >> rng_.engine() >> cursor_ >> size;
+    order_.resize(size);
+    for (auto& i : order_) s >> i;
+    TORCH_CHECK(!s.fail(), "checkpoint: corrupt batch-sampler state");
+  }
+
+ private:
+  void refill() {
+    order_.resize(n_);
+    for (std::int64_t i = 0; i < n_; ++i) order_[i] = i;
+    rng_.shuffle(std::span<std::int64_t>(order_));
+    cursor_ = 0;
+  }
+  std::int64_t n_, batch_;
+  Rng rng_;
+  std::vector<std::int64_t> order_;
+  std::size_t cursor_ = 0;
+};
+
+// This rank's place in a data-parallel group (a group of one without RunSpec::group). Every rank draws
+// the same global batch and latents and works on its shard of them (positions rank, rank + W, ...);
+// gradients are summed over the group, so every rank takes the same step.
+struct Group {
+  dist::TensorComm* comm = nullptr;
+  int rank = 0, ranks = 1;
+
+  explicit Group(dist::TensorComm* c) : comm(c), rank(c ? c->rank() : 0), ranks(c ? c->size() : 1) {}
+
+  void sum(std::vector<at::Tensor>& tensors) const {
+    if (comm) comm->all_reduce(tensors);
+  }
+  void sum_gradients(torch::nn::Module& module) const {
+    std::vector<at::Tensor> grads;
+    for (auto& p : module.parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      grads.push_back(p.grad());
+    }
+    sum(grads);
+  }
+  torch::Tensor shard_rows(const std::vector<std::int64_t>& rows) const {
+    std::vector<std::int64_t> mine;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < rows.size(); i += static_cast<std::size_t>(ranks)) {
+      mine.push_back(rows[i]);
+    }
+    return torch::tensor(mine, torch::kLong);
+  }
+  torch::Tensor shard(const torch::Tensor& batch) const {
+    return ranks == 1 ? batch : batch.slice(0, rank, batch.size(0), ranks);
+  }
+};
+
+// One run's networks and optimisers. Optimisers by objective: every GAN-like model has "opt_g" (generator)
+// and "opt_d" (discriminator); the VAE one "opt_g" over encoder and decoder; VAEGAN adds "opt_e" (encoder);
+// MEDGAN adds "opt_ae" (autoencoder pretraining).
+struct TrainState {
+  models::Networks nets;
+  std::vector<std::pair<std::string, std::unique_ptr<torch::optim::Adam>>> optimizers;
+  at::Generator noise;  // latent and other per-step draws
+
+  TrainState(const RunSpec& spec, std::span<const std::int64_t> sample_shape)
+      : nets(models::make_networks(spec.model, sample_shape)),
+        noise(at::make_generator<at::CPUGeneratorImpl>(derive_seed(spec.seed, "train-noise"))) {
+    const auto& t = spec.train;
+    const auto adam = [&](std::vector<at::Tensor> params, double lr) {
+      return std::make_unique<torch::optim::Adam>(std::move(params),
+                                                  torch::optim::AdamOptions(lr).betas({t.beta1, t.beta2}));
+    };
+    auto generator_params = nets.generator->parameters();
+    if (nets.info->objective == models::Objective::kVae) {
+      for (auto& p : nets.encoder->parameters()) generator_params.push_back(p);
+    }
+    optimizers.emplace_back("opt_g", adam(generator_params, t.lr_g));
+    if (nets.discriminator) optimizers.emplace_back("opt_d", adam(nets.discriminator->parameters(), t.lr_d));
+    if (nets.info->objective == models::Objective::kVaegan) {
+      optimizers.emplace_back("opt_e", adam(nets.encoder->parameters(), t.lr_g));
+    }
+    if (nets.autoencoder) optimizers.emplace_back("opt_ae", adam(nets.autoencoder->parameters(), t.lr_g));
+  }
+
+  torch::optim::Adam& optimizer(std::string_view name) {
+    for (auto& [n, o] : optimizers) {
+      if (n == name) return *o;
+    }
+    throw std::logic_error("train: no optimiser " + std::string(name));
+  }
+  models::GeneratorBase& g() { return *nets.generator; }
+  models::DiscriminatorBase& d() { return *nets.discriminator; }
+};
+
+torch::Tensor text_tensor(const std::string& text) {
+  return torch::from_blob(const_cast<char*>(text.data()), {static_cast<long>(text.size())}, torch::kUInt8).clone();
+}
+std::string tensor_text(const torch::Tensor& t) {
+  return std::string(reinterpret_cast<const char*>(t.data_ptr<std::uint8_t>()), t.numel());
+}
+
+// The DP-SGD side of a run: Poisson sampler, noise source and the discriminator's per-sample layers.
+struct DpState {
+  DpTraining options;
+  privacy::PoissonSampler sampler;
+  privacy::NoiseSource noise;
+  std::vector<privacy::PerSampleLayer*> layers;
+  double expected_batch;     // qN
+  std::int64_t fake_rows;    // round(qN), at least 1
+
+  DpState(const DpTraining& o, std::int64_t records, std::uint64_t seed, torch::nn::Module& discriminator)
+      : options(o),
+        sampler(records, o.sample_rate, derive_seed(seed, "dp-sampling")),
+        noise(o.secure_noise ? privacy::NoiseSource::secure()
+                             : privacy::NoiseSource::seeded(derive_seed(seed, "dp-noise"))),
+        layers(privacy::per_sample_layers(discriminator)),
+        expected_batch(o.sample_rate * static_cast<double>(records)),
+        fake_rows(std::max<std::int64_t>(1, std::llround(expected_batch))) {
+    privacy::check_dp_compatible(discriminator, "DP-SGD discriminator");
+  }
+};
+
+void save_checkpoint(const std::filesystem::path& file, TrainState& s, const BatchSampler& sampler,
+                     std::optional<DpState>& dp, std::int64_t iteration, const RunResult& result) {
+  torch::serialize::OutputArchive archive;
+  for (const auto& [name, module] : s.nets.modules()) {
+    torch::serialize::OutputArchive part;
+    module->save(part);
+    archive.write(name, part);
+  }
+  for (const auto& [name, optimizer] : s.optimizers) {
+    torch::serialize::OutputArchive part;
+    optimizer->save(part);
+    archive.write(name, part);
+  }
+  archive.write("iteration", torch::tensor(iteration));
+  archive.write("noise_state", s.noise.get_state());
+  archive.write("sampler_state", text_tensor(sampler.state()));
+  archive.write("loss_d", torch::tensor(result.loss_d));
+  archive.write("loss_g", torch::tensor(result.loss_g));
+  if (dp) {
+    archive.write("dp_sampler_state", text_tensor(dp->sampler.state()));
+    if (!dp->noise.secure_source()) archive.write("dp_noise_state", dp->noise.generator().get_state());
+    archive.write("dp_batch_size", torch::tensor(result.dp_batch_size));
+    archive.write("dp_clipped_fraction", torch::tensor(result.dp_clipped_fraction));
+  }
+  io::write_atomically(file, [&](const std::filesystem::path& tmp) { archive.save_to(tmp.string()); });
+}
+
+std::vector<float> float_vector(const torch::Tensor& t) {
+  return {t.data_ptr<float>(), t.data_ptr<float>() + t.numel()};
+}
+
+std::int64_t load_checkpoint(const std::filesystem::path& file, TrainState& s, BatchSampler& sampler,
+                             std::optional<DpState>& dp, RunResult& result) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(file.string());
+  for (const auto& [name, module] : s.nets.modules()) {
+    torch::serialize::InputArchive part;
+    archive.read(name, part);
+    module->load(part);
+  }
+  for (const auto& [name, optimizer] : s.optimizers) {
+    torch::serialize::InputArchive part;
+    archive.read(name, part);
+    optimizer->load(part);
+  }
+  torch::Tensor iteration, noise_state, sampler_state, loss_d, loss_g;
+  archive.read("iteration", iteration);
+  archive.read("noise_state", noise_state);
+  archive.read("sampler_state", sampler_state);
+  archive.read("loss_d", loss_d);
+  archive.read("loss_g", loss_g);
+  s.noise.set_state(noise_state);
+  sampler.restore(tensor_text(sampler_state));
+  result.loss_d = float_vector(loss_d);
+  result.loss_g = float_vector(loss_g);
+  if (dp) {
+    torch::Tensor dp_sampler, dp_noise, dp_batch, dp_clipped;
+    archive.read("dp_sampler_state", dp_sampler);
+    dp->sampler.restore(tensor_text(dp_sampler));
+    if (!dp->noise.secure_source()) {
+      archive.read("dp_noise_state", dp_noise);
+      dp->noise.generator().set_state(dp_noise);
+    }
+    archive.read("dp_batch_size", dp_batch);
+    archive.read("dp_clipped_fraction", dp_clipped);
+    result.dp_batch_size = float_vector(dp_batch);
+    result.dp_clipped_fraction = float_vector(dp_clipped);
+  }
+  return iteration.item<std::int64_t>();
+}
+
+const auto kSum = F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum);
+constexpr double kPgganDrift = 0.001;  // Karras et al. 2018, Sec. A.1: keeps the critic's output near 0
+
+// What one iteration leaves for the record. Losses are sums over this rank's rows divided by the global
+// batch, so the group's gradients (and these numbers) add up to the mean.
+struct IterationLosses {
+  double loss_d = std::numeric_limits<double>::quiet_NaN();
+  double loss_g = 0;
+  double clipped_rows = 0;   // DP: rows of this rank whose gradient norm exceeded C
+  double rows = 0;           // DP: rows of this rank
+};
+
+// One run's loop: the objective's steps over the shared sampler, group and noise.
+class Loop {
+ public:
+  Loop(const RunSpec& spec, const at::Tensor& records, TrainState& s, BatchSampler& sampler,
+       std::optional<DpState>& dp, RunResult& result)
+      : spec_(spec), records_(records), s_(s), sampler_(sampler), dp_(dp), result_(result), group_(spec.group) {}
+
+  IterationLosses iteration(std::int64_t it) {
+    const double progress = static_cast<double>(it - pretraining()) / static_cast<double>(spec_.train.iterations);
+    s_.g().set_progress(progress);
+    if (s_.nets.discriminator) s_.d().set_progress(progress);
+    switch (s_.nets.info->objective) {
+      case models::Objective::kVae: return vae();
+      case models::Objective::kVaegan: return vaegan();
+      case models::Objective::kMedgan:
+        if (it < pretraining()) return autoencoder();
+        [[fallthrough]];
+      default: return gan();
+    }
+  }
+
+  std::int64_t pretraining() const {
+    return s_.nets.info->objective == models::Objective::kMedgan ? spec_.train.pretrain_iterations : 0;
+  }
+
+  const Group& group() const { return group_; }
+
+ private:
+  int z_dim() const { return s_.g().z_dim(); }
+
+  // This rank's rows of the next global batch, and the batch size.
+  std::pair<at::Tensor, double> real_batch() {
+    const auto rows = sampler_.next();
+    return {records_.index_select(0, group_.shard_rows(rows)), static_cast<double>(rows.size())};
+  }
+  at::Tensor latents(std::int64_t global_rows) { return group_.shard(torch::randn({global_rows, z_dim()}, s_.noise)); }
+
+  void step(std::string_view optimizer, torch::nn::Module& module) {
+    group_.sum_gradients(module);
+    s_.optimizer(optimizer).step();
+  }
+
+  // ---- GAN objectives (dcgan, wgan-gp, pggan, sngan, and medgan after pretraining) --------------------
+
+  IterationLosses gan() {
+    const auto objective = s_.nets.info->objective;
+    IterationLosses out;
+    at::Tensor fake;
+    double divisor = 1;
+    for (int k = 0; k < spec_.train.critic_steps; ++k) {
+      if (dp_) {
+        const auto d = dp_discriminator_step();
+        fake = d.fake, divisor = d.divisor;
+        out.loss_d = d.loss, out.clipped_rows = d.clipped_rows, out.rows = d.rows;
+        result_.dp_batch_size.push_back(static_cast<float>(d.sampled));
+      } else {
+        const auto [real, batch] = real_batch();
+        divisor = batch;
+        fake = s_.g().forward(latents(static_cast<std::int64_t>(batch)));
+        s_.optimizer("opt_d").zero_grad();
+        const auto logits_real = s_.d().forward(real);
+        const auto logits_fake = s_.d().forward(fake.detach());
+        at::Tensor loss;
+        if (objective == models::Objective::kWassersteinGp) {
+          const auto epsilon = group_.shard(torch::rand({static_cast<std::int64_t>(batch)}, s_.noise));
+          const auto penalty = gradient_penalty([&](const at::Tensor& x) { return s_.d().forward(x); }, real,
+                                                fake.detach(), epsilon);
+          loss = logits_fake.sum() - logits_real.sum() + spec_.train.gp_lambda * penalty.sum();
+          if (spec_.model.name() == "pggan") loss = loss + kPgganDrift * logits_real.square().sum();
+        } else if (objective == models::Objective::kHinge) {
+          loss = torch::relu(1 - logits_real).sum() + torch::relu(1 + logits_fake).sum();
+        } else {
+          loss = F::binary_cross_entropy_with_logits(logits_real, torch::ones_like(logits_real), kSum) +
+                 F::binary_cross_entropy_with_logits(logits_fake, torch::zeros_like(logits_fake), kSum);
+        }
+        loss = loss / divisor;
+        loss.backward();
+        step("opt_d", s_.d());
+        out.loss_d = loss.item<double>();
+      }
+    }
+    // Generator: make D call its samples real (WGAN-GP and hinge: raise the critic's score of them).
+    s_.optimizer("opt_g").zero_grad();
+    const auto logits = s_.d().forward(fake);
+    const auto loss_g = (objective == models::Objective::kNonSaturating || objective == models::Objective::kMedgan
+                             ? F::binary_cross_entropy_with_logits(logits, torch::ones_like(logits), kSum)
+                             : -logits.sum()) /
+                        divisor;
+    loss_g.backward();
+    step("opt_g", s_.g());
+    out.loss_g = loss_g.item<double>();
+    return out;
+  }
+
+  struct DpStep {
+    at::Tensor fake;
+    double loss = 0, divisor = 1, clipped_rows = 0, rows = 0;
+    std::int64_t sampled = 0;
+  };
+
+  // DP-SGD (SPEC §2): Poisson-sampled real rows and round(qN) generated rows in one forward, every row's
+  // gradient clipped, noise once per step (the group's rank 0 adds it before the sum), divided by qN.
+  DpStep dp_discriminator_step() {
+    auto& dp = *dp_;
+    const auto rows = dp.sampler.next();
+    DpStep step{.divisor = dp.expected_batch, .sampled = static_cast<std::int64_t>(rows.size())};
+    const auto real = records_.index_select(0, group_.shard_rows(rows));
+    step.fake = s_.g().forward(latents(dp.fake_rows));
+    const auto input = torch::cat({real, step.fake.detach()});
+    const auto target = torch::cat({torch::ones({real.size(0)}), torch::zeros({step.fake.size(0)})});
+    for (auto* layer : dp.layers) layer->set_capture(true);
+    const auto row_loss = F::binary_cross_entropy_with_logits(
+        s_.d().forward(input), target, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+    s_.optimizer("opt_d").zero_grad();
+    row_loss.sum().backward();
+    for (auto* layer : dp.layers) layer->set_capture(false);
+    const auto stats = privacy::dp_sgd_gradients(
+        dp.layers, {dp.options.max_grad_norm, dp.options.noise_multiplier, dp.expected_batch}, dp.noise,
+        /*adds_noise=*/group_.rank == 0, [&](std::vector<at::Tensor>& sums) { group_.sum(sums); });
+    s_.optimizer("opt_d").step();
+    step.loss = row_loss.detach().sum().item<double>() / step.divisor;
+    step.clipped_rows = stats.clipped_fraction * static_cast<double>(stats.samples);
+    step.rows = static_cast<double>(stats.samples);
+    return step;
+  }
+
+  // ---- VAE and VAEGAN -------------------------------------------------------------------------------
+
+  // z ~ q(z|x) by the reparameterisation trick, ε drawn for the global batch like the latents.
+  at::Tensor posterior_sample(const models::Posterior& q, std::int64_t global_rows) {
+    return q.mean + (0.5 * q.log_var).exp() * latents(global_rows);
+  }
+
+  // Negative ELBO (docs/models.md): ½‖x − Dec(z)‖² + KL(q(z|x) ‖ N(0, I)), z ~ q(z|x).
+  IterationLosses vae() {
+    const auto [real, batch] = real_batch();
+    s_.optimizer("opt_g").zero_grad();
+    const auto q = s_.nets.encoder->forward(real);
+    const auto loss = models::vae_sample_loss(real, s_.g().forward(posterior_sample(q, static_cast<std::int64_t>(batch))), q)
+                          .sum() / batch;
+    loss.backward();
+    group_.sum_gradients(*s_.nets.encoder);
+    step("opt_g", s_.g());
+    return {.loss_g = loss.item<double>()};
+  }
+
+  // Larsen et al. 2016, Alg. 1: x̃ = Dec(z ~ q(z|x)), x_p = Dec(z ~ N(0, I)); D learns x real, x̃ and x_p fake;
+  // the encoder minimises KL + L_llike, the decoder γ L_llike + the GAN loss of x̃ and x_p, where L_llike is
+  // ½‖Dis_l(x) − Dis_l(x̃)‖² in the discriminator's feature space (per sample, mean over features).
+  IterationLosses vaegan() {
+    const auto [real, batch] = real_batch();
+    const auto rows = static_cast<std::int64_t>(batch);
+    const auto q = s_.nets.encoder->forward(real);
+    const auto reconstruction = s_.g().forward(posterior_sample(q, rows));
+    const auto prior_sample = s_.g().forward(latents(rows));
+    auto& vaegan_d = dynamic_cast<models::VaeganDiscriminatorImpl&>(s_.d());
+
+    s_.optimizer("opt_d").zero_grad();
+    const auto fake = torch::cat({reconstruction.detach(), prior_sample.detach()});
+    const auto logits_real = s_.d().forward(real), logits_fake = s_.d().forward(fake);
+    const auto loss_d = (F::binary_cross_entropy_with_logits(logits_real, torch::ones_like(logits_real), kSum) +
+                         F::binary_cross_entropy_with_logits(logits_fake, torch::zeros_like(logits_fake), kSum)) /
+                        batch;
+    loss_d.backward();
+    step("opt_d", s_.d());
+
+    // Encoder and decoder losses share the graph; each module takes the gradient of its own loss.
+    const auto llike =
+        0.5 * (vaegan_d.features(real) - vaegan_d.features(reconstruction)).square().mean(1).sum() / batch;
+    const auto kl = models::gaussian_kl(q).sum() / batch;
+    const auto logits_gen = s_.d().forward(torch::cat({reconstruction, prior_sample}));
+    const auto gan = F::binary_cross_entropy_with_logits(logits_gen, torch::ones_like(logits_gen), kSum) / batch;
+    const auto loss_encoder = kl + llike, loss_decoder = spec_.train.vaegan_gamma * llike + gan;
+    const auto encoder_params = s_.nets.encoder->parameters(), decoder_params = s_.g().parameters();
+    const auto encoder_grads = torch::autograd::grad({loss_encoder}, encoder_params, {}, /*retain_graph=*/true);
+    const auto decoder_grads = torch::autograd::grad({loss_decoder}, decoder_params, {}, /*retain_graph=*/false,
+                                                     /*create_graph=*/false, /*allow_unused=*/true);
+    for (std::size_t i = 0; i < encoder_params.size(); ++i) encoder_params[i].mutable_grad() = encoder_grads[i];
+    for (std::size_t i = 0; i < decoder_params.size(); ++i) {
+      decoder_params[i].mutable_grad() =
+          decoder_grads[i].defined() ? decoder_grads[i] : torch::zeros_like(decoder_params[i]);
+    }
+    step("opt_e", *s_.nets.encoder);
+    step("opt_g", s_.g());
+    return {.loss_d = loss_d.item<double>(), .loss_g = (loss_encoder + loss_decoder).item<double>()};
+  }
+
+  // ---- MEDGAN's pretraining: the autoencoder learns to reconstruct the binary records (BCE) ------------
+
+  IterationLosses autoencoder() {
+    const auto [real, batch] = real_batch();
+    s_.optimizer("opt_ae").zero_grad();
+    const auto loss =
+        F::binary_cross_entropy(s_.nets.autoencoder->forward(real), real, F::BinaryCrossEntropyFuncOptions().reduction(torch::kSum)) /
+        batch;
+    loss.backward();
+    step("opt_ae", *s_.nets.autoencoder);
+    return {.loss_g = loss.item<double>()};
+  }
+
+  const RunSpec& spec_;
+  const at::Tensor& records_;
+  TrainState& s_;
+  BatchSampler& sampler_;
+  std::optional<DpState>& dp_;
+  RunResult& result_;
+  Group group_;
+};
+
+}  // namespace
+
+RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std::function<void(std::int64_t)>& on_step) {
+  TORCH_CHECK(records.dim() >= 2 && records.size(0) > 0, "train_model: expected (N, C, 32, 32) images or (N, features) records, got ",
+              records.sizes());
+  std::filesystem::create_directories(spec.run_dir);
+  const auto shape = records.sizes().slice(1).vec();
+
+  torch::manual_seed(derive_seed(spec.seed, "train-init"));  // weight initialisation
+  TrainState s(spec, shape);
+  TORCH_CHECK(!spec.dp || s.nets.info->dp_sgd, "train_model: DP-SGD is not available for ", spec.model.name(),
+              " (its discriminator is not made of per-sample layers)");
+  BatchSampler sampler(records.size(0), spec.train.batch_size, derive_seed(spec.seed, "train-batches"));
+  std::optional<DpState> dp;
+  if (spec.dp) dp.emplace(*spec.dp, records.size(0), spec.seed, s.d());
+
+  RunResult result;
+  const auto checkpoint = spec.run_dir / "checkpoint.pt";
+  std::int64_t start = 0;
+  if (std::filesystem::exists(checkpoint)) {
+    start = load_checkpoint(checkpoint, s, sampler, dp, result);
+    result.resumed_from = start;
+  }
+
+  Loop loop(spec, records, s, sampler, dp, result);
+  const auto& group = loop.group();
+  if (group.ranks > 1) {
+    const auto sum = [&](const at::Tensor& x) { return spec.group->all_reduce_sum_differentiable(x); };
+    models::synchronise_batch_norm(s.g(), sum);
+    if (s.nets.encoder) models::synchronise_batch_norm(*s.nets.encoder, sum);
+  }
+  s.nets.train(true);
+  const auto total = loop.pretraining() + spec.train.iterations;
+  for (std::int64_t it = start; it < total; ++it) {
+    const auto losses = loop.iteration(it);
+    std::vector<at::Tensor> record{
+        torch::tensor({losses.loss_d, losses.loss_g, losses.clipped_rows, losses.rows}, torch::kFloat64)};
+    group.sum(record);
+    const auto* r = record[0].data_ptr<double>();
+    result.loss_d.push_back(static_cast<float>(r[0]));
+    result.loss_g.push_back(static_cast<float>(r[1]));
+    if (dp) result.dp_clipped_fraction.push_back(r[3] > 0 ? static_cast<float>(r[2] / r[3]) : 0.0f);
+    if (group.rank == 0 && (it + 1) % spec.train.checkpoint_every == 0 && it + 1 < total) {
+      save_checkpoint(checkpoint, s, sampler, dp, it + 1, result);
+    }
+    if (on_step) on_step(it + 1);
+  }
+  result.iterations = total;
+  s.g().set_progress(1.0);
+  if (s.nets.discriminator) s.d().set_progress(1.0);
+  s.nets.train(false);
+  if (group.rank == 0) models::save_release(s.nets, spec.run_dir);  // one copy, from the group's rank 0
+  result.networks = std::move(s.nets);
+  return result;
+}
+
+}  // namespace ganleaks::train
