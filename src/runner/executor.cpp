@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "core/errors.h"
 #include "core/log.h"
@@ -53,7 +54,8 @@ SampleQuality sample_quality(const data::Pool& pool, models::Networks& model, co
 
 void write_run_record(const Layout& layout, const Job& job, const Config& config,
                       const train::RunResult& result, std::span<const std::int64_t> rows, double seconds,
-                      const SampleQuality& quality, const dist::Comm& world, int ranks) {
+                      const SampleQuality& quality, const std::optional<DpSettings>& dp, const dist::Comm& world,
+                      int ranks) {
   io::write_atomically(layout.run_record(job.name), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     const auto root = file.root();
@@ -65,16 +67,15 @@ void write_run_record(const Layout& layout, const Job& job, const Config& config
     root.set_attr("resumed_from", result.resumed_from);
     const auto level = privacy_level(config, job.privacy);
     root.set_attr("privacy", level.display());
-    if (level.dp()) {
+    if (dp) {
       // SPEC §2: every DP run records what its guarantee rests on.
-      const auto dp = dp_settings(config, level, job.train_size);
-      root.set_attr("dp_epsilon", dp.epsilon);
-      root.set_attr("dp_delta", dp.delta);
-      root.set_attr("dp_noise_multiplier", dp.noise_multiplier);
-      root.set_attr("dp_sample_rate", dp.sample_rate);
-      root.set_attr("dp_steps", dp.steps);
-      root.set_attr("dp_max_grad_norm", dp.max_grad_norm);
-      root.set_attr("dp_rdp_order", dp.order);
+      root.set_attr("dp_epsilon", dp->epsilon);
+      root.set_attr("dp_delta", dp->delta);
+      root.set_attr("dp_noise_multiplier", dp->noise_multiplier);
+      root.set_attr("dp_sample_rate", dp->sample_rate);
+      root.set_attr("dp_steps", dp->steps);
+      root.set_attr("dp_max_grad_norm", dp->max_grad_norm);
+      root.set_attr("dp_rdp_order", dp->order);
       root.set_attr("dp_target_epsilon", level.target_epsilon > 0 ? level.target_epsilon : std::numeric_limits<double>::quiet_NaN());
       root.set_attr("dp_noise", config.privacy.secure_noise ? "secure (getrandom)" : "seeded");
       root.write("dp_batch_size", std::span<const float>(result.dp_batch_size));
@@ -150,12 +151,13 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
   train::RunSpec spec{.model = config_.model.only(job.model), .train = config_.train,
                          .seed = derive_seed(job.seed, "run:" + job.name), .run_dir = layout_.run_dir(job.name)};
   spec.group = group_.size() > 1 ? &group_ : nullptr;
+  std::optional<DpSettings> dp;  // resolved once (σ may come from the accountant's search)
   if (const auto level = privacy_level(config_, job.privacy); level.dp()) {
-    const auto dp = dp_settings(config_, level, job.train_size);
-    spec.dp = train::DpTraining{.max_grad_norm = dp.max_grad_norm, .noise_multiplier = dp.noise_multiplier,
-                                .sample_rate = dp.sample_rate, .secure_noise = config_.privacy.secure_noise};
+    dp = dp_settings(config_, level, job.train_size);
+    spec.dp = train::DpTraining{.max_grad_norm = dp->max_grad_norm, .noise_multiplier = dp->noise_multiplier,
+                                .sample_rate = dp->sample_rate, .secure_noise = config_.privacy.secure_noise};
     log::info(fmt::format("train {}: DP-SGD σ = {:.4g}, q = {:.4g}, C = {}, {} steps → ε = {:.3g} at δ = {:g}", job.name,
-                          dp.noise_multiplier, dp.sample_rate, dp.max_grad_norm, dp.steps, dp.epsilon, dp.delta));
+                          dp->noise_multiplier, dp->sample_rate, dp->max_grad_norm, dp->steps, dp->epsilon, dp->delta));
   }
   const auto records = pool_->rows(rows);
   const auto total = config_.train.iterations + (job.model == "medgan" ? config_.train.pretrain_iterations : 0);
@@ -168,7 +170,7 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
   if (group_.rank() != 0) return;  // the group's rank 0 records the run
   const auto quality =
       job.role == "victim" ? sample_quality(*pool_, result.networks, pool_->rows(s.reference), spec.seed) : SampleQuality{};
-  write_run_record(layout_, job, config_, result, rows, seconds, quality, world_, group_.size());
+  write_run_record(layout_, job, config_, result, rows, seconds, quality, dp, world_, group_.size());
   log::info(fmt::format("train {}: done in {:.1f} s (final loss D {:.3f}, G {:.3f})", job.name, seconds,
                result.loss_d.back(), result.loss_g.back()));
 }

@@ -38,8 +38,10 @@ def check_contract(path):
         runs = f["runs"]
         assert len(runs) > 0, "no runs"
         for name, run in runs.items():
-            for key in ("iterations", "train_size", "seed", "role", "dp_epsilon", "privacy"):
+            for key in ("iterations", "train_size", "seed", "role", "model", "dp_epsilon", "privacy"):
                 assert key in run.attrs, f"/runs/{name} lacks attribute {key}"
+            if run.attrs["role"] == "victim":  # issue #5: every victim records its sample quality
+                assert "sample_quality" in run.attrs and "sample_quality_measure" in run.attrs, f"/runs/{name}: no sample quality"
             if run.attrs["privacy"] == "non-private":
                 assert math.isnan(run.attrs["dp_epsilon"]), f"/runs/{name}: dp_epsilon must be NaN without DP"
             else:

@@ -6,7 +6,9 @@
 #  3. a run killed (SIGKILL, all ranks) in the middle of training resumes from its checkpoint and ends with
 #     the same scores as an uninterrupted run;
 #  4. DP-SGD victims trained data parallel (ranks_per_run = 2) score as on one rank, within float tolerance;
-#  5. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
+#  5. a sweep over several models of the zoo (fbb, dis, wb) scores identically on 1 and 2 ranks; MEDGAN on a
+#     user's CSV of binary records with class-based member selection;
+#  6. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
 # usage: run_tiny.sh GANLEAKS_BINARY WORK_DIR
 set -euo pipefail
 bin="$1"; work="$2"
@@ -73,6 +75,43 @@ grep -q "| privacy | ε |" "$work/dp_two/tiny/report.md" || fail "no privacy col
 grep -q "| dcgan, DP σ=0.8 | fbb | yes |" "$work/dp_two.log" || fail "no DP rows in the leak table"
 "$python" "$here/check_results.py" "$work/dp_one/tiny/results.h5" "$work/dp_two/tiny/results.h5" --close
 
+echo "== models of the zoo compared, 1 rank vs 2 ranks"
+zoo_edit='s/^settings = .*/settings = ["fbb", "dis", "wb"]/; s/^z_dim = 16/name = ["pggan", "sngan", "vae", "vaegan"]\nz_dim = 16/'
+zoo_one=$(config_for zoo_one "$work/zoo_one" "$zoo_edit")
+zoo_two=$(config_for zoo_two "$work/zoo_two" "$zoo_edit")
+"$root/launch/mpi" -n 1 "$bin" run "$zoo_one" > "$work/zoo_one.log" 2>&1 || { cat "$work/zoo_one.log"; fail "model sweep, 1 rank"; }
+"$root/launch/mpi" -n 2 "$bin" run "$zoo_two" > "$work/zoo_two.log" 2>&1 || { cat "$work/zoo_two.log"; fail "model sweep, 2 ranks"; }
+"$python" "$here/check_results.py" "$work/zoo_one/tiny/results.h5" "$work/zoo_two/tiny/results.h5"
+grep -q "| n | model | FID (8×8 px) | AUC dis | AUC fbb | AUC wb |" "$work/zoo_two/tiny/report.md" || fail "no model comparison in the report"
+grep -q "| vae | wb | yes |" "$work/zoo_two.log" || fail "no VAE rows in the leak table"
+
+echo "== MEDGAN on a CSV of binary records, members from classes 0-1"
+"$python" - "$work/records.csv" <<'PY'
+import sys, numpy as np
+rng = np.random.default_rng(0)
+label = rng.integers(0, 4, 400)
+prototypes = rng.random((4, 24)) < 0.5       # one binary pattern per class, 10 % of its bits flipped
+x = prototypes[label] ^ (rng.random((400, 24)) < 0.1)
+np.savetxt(sys.argv[1], np.column_stack([x.astype(int), label]), fmt="%d", delimiter=",",
+           header=",".join([f"f{i}" for i in range(24)] + ["label"]), comments="")
+PY
+medgan_edit="s#^reference_size = 64#reference_size = 64\ndataset = \"tabular\"\npath = \"$work/records.csv\"\nmember_selection = \"class\"\nmember_classes = [0, 1]#; s/^settings = .*/settings = [\"fbb\", \"dis\", \"wb\"]/; s/^z_dim = 16/name = \"medgan\"\nz_dim = 16/; s/^checkpoint_every = 20/checkpoint_every = 20\npretrain_iterations = 20/"
+medgan=$(config_for medgan "$work/medgan" "$medgan_edit")
+"$root/launch/mpi" -n 2 "$bin" run "$medgan" > "$work/medgan.log" 2>&1 || { cat "$work/medgan.log"; fail "MEDGAN run"; }
+"$python" "$here/check_results.py" "$work/medgan/tiny/results.h5"
+"$python" - "$work/medgan/tiny/results.h5" "$work/records.csv" <<'PY' || fail "MEDGAN results"
+import sys, h5py, numpy as np
+labels = np.loadtxt(sys.argv[2], delimiter=",", skiprows=1)[:, -1]
+with h5py.File(sys.argv[1], "r") as f:
+    split = f["splits/seed3"]
+    assert set(labels[split["train_pool"][()]]) <= {0, 1}, "members outside data.member_classes"
+    assert set(labels[split["holdout"][()]]) <= {2, 3}, "non-members from the member classes"
+    victim = f["runs/victim-n48-s3"]
+    assert victim.attrs["iterations"] == 60, "20 autoencoder + 40 GAN iterations"
+    assert victim.attrs["sample_quality_measure"].startswith("dimension-wise"), victim.attrs["sample_quality_measure"]
+    assert 0 <= victim.attrs["sample_quality"] <= 1
+PY
+
 echo "== bad input: exit code 2, one line naming the cause"
 expect_user_error() {  # expect_user_error WHAT PATTERN COMMAND...
   local what="$1" pattern="$2"; shift 2
@@ -93,6 +132,10 @@ unwritable=$(config_for unwritable "$work/a-file/results")
 expect_user_error "unwritable results folder" "$work/a-file" "$root/launch/mpi" -n 2 "$bin" run "$unwritable"
 expect_user_error "ranks_per_run not dividing the ranks" "ranks_per_run = 2 does not divide the 1 ranks" \
   "$root/launch/mpi" -n 1 "$bin" run "$dp_two"
+printf 'f0,f1\n1,0\n0,nan\n' > "$work/bad.csv"
+badcsv=$(config_for badcsv "$work/badcsv" "s#^reference_size = 64#reference_size = 64\ndataset = \"tabular\"\npath = \"$work/bad.csv\"#; s/^z_dim = 16/name = \"medgan\"\nz_dim = 16/")
+expect_user_error "NaN in a CSV" "bad.csv" "$root/launch/mpi" -n 2 "$bin" run "$badcsv"
+expect_user_error "image model on records" "is a model of images" "$bin" run "$(config_for mismatch "$work/mismatch" 's/^reference_size = 64/reference_size = 64\ndataset = "fashion-mnist-binary"/')"
 changed=$(config_for changed "$work/two" 's/^iterations = 40/iterations = 41/')
 sum_before=$(sha256sum "$work/two/tiny/results.h5")
 expect_user_error "other experiment in the folder" "different config" "$root/launch/mpi" -n 2 "$bin" run "$changed"
