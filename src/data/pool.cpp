@@ -2,19 +2,43 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <string>
+
 #include "core/errors.h"
 #include "data/images.h"
 
 namespace ganleaks::data {
 
+namespace {
+
+// The records model (MEDGAN: sigmoid output, BCE) takes features in [0, 1]: binary records, or continuous
+// ones (location-style) scaled by the user.
+TabularSet checked_unit_range(TabularSet set, const std::string& path) {
+  const auto [lo, hi] = std::ranges::minmax(set.values);
+  if (lo < 0 || hi > 1) {
+    throw DataError(path + ": features range over [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                    "]; the records model (medgan) expects values in [0, 1]: binary records, or features scaled to [0, 1]");
+  }
+  return set;
+}
+
+TabularSet load_tabular(const std::string& path) {
+  const auto ext = std::filesystem::path(path).extension();
+  if (ext == ".h5" || ext == ".hdf5") return load_tabular_h5(path);
+  if (ext == ".csv") {
+    auto set = load_tabular_csv(path);  // the "label" column, when the header has one, holds the labels
+    return std::ranges::find(set.columns, "label") == set.columns.end() ? set : load_tabular_csv(path, "label");
+  }
+  throw ConfigError("data.path = \"" + path + "\": data.dataset = \"tabular\" expects an .h5/.hdf5 or .csv file (data/tabular.h)");
+}
+
+}  // namespace
+
 Pool Pool::load(const DataConfig& config) {
   if (config.dataset == "fashion-mnist") return Pool(load_fashion_mnist(config.path, config.pool), config.image_size);
   if (config.dataset == "fashion-mnist-binary") return Pool(binarised_images(load_fashion_mnist(config.path, config.pool)));
-  const auto ext = std::filesystem::path(config.path).extension();
-  if (ext == ".h5" || ext == ".hdf5") return Pool(load_tabular_h5(config.path));
-  if (ext == ".csv") return Pool(load_tabular_csv(config.path, "label"));
-  throw ConfigError("data.path = \"" + config.path +
-                    "\": data.dataset = \"tabular\" expects an .h5/.hdf5 or .csv file (data/tabular.h)");
+  return Pool(checked_unit_range(load_tabular(config.path), config.path));
 }
 
 Pool::Pool(ImageSet images, int image_size) : image_size_(image_size), count_(images.count) {
