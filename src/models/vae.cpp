@@ -17,9 +17,6 @@ nn::Conv2d halve(int in, int out) {
 privacy::PerSampleConv2d halve_per_sample(int in, int out) {
   return privacy::PerSampleConv2d(nn::Conv2dOptions(in, out, 4).stride(2).padding(1));
 }
-nn::ConvTranspose2d up(int in, int out, int kernel, int stride, int padding) {
-  return nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
-}
 nn::LeakyReLU leaky() { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)); }
 
 void check_options(const VaeOptions& options, const char* module) {
@@ -52,22 +49,6 @@ Posterior ConvEncoderImpl::forward(const at::Tensor& x) {
   check_images(x, options_.channels, "ConvEncoder");
   const auto h = net_->forward(x);
   return {mean_->forward(h), log_var_->forward(h)};
-}
-
-ConvDecoderImpl::ConvDecoderImpl(const VaeOptions& options) : options_(options) {
-  check_options(options, "ConvDecoder");
-  const int w = options.width;
-  net_ = register_module(
-      "net", nn::Sequential(up(options.z_dim, 4 * w, 4, 1, 0), BatchNorm2d(4 * w), nn::ReLU(),  // 4x4
-                            up(4 * w, 2 * w, 4, 2, 1), BatchNorm2d(2 * w), nn::ReLU(),          // 8x8
-                            up(2 * w, w, 4, 2, 1), BatchNorm2d(w), nn::ReLU(),                  // 16x16
-                            up(w, options.channels, 4, 2, 1), nn::Tanh()));                        // 32x32
-}
-
-at::Tensor ConvDecoderImpl::forward(const at::Tensor& z) {
-  TORCH_CHECK(z.dim() == 2 && z.size(1) == options_.z_dim, "ConvDecoder: expected z of shape (B, ", options_.z_dim,
-              "), got ", z.sizes());
-  return net_->forward(z.view({z.size(0), options_.z_dim, 1, 1}));
 }
 
 VaeganDiscriminatorImpl::VaeganDiscriminatorImpl(const VaeOptions& options) {

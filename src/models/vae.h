@@ -5,7 +5,8 @@
 //
 // Encoder: 32x32 -> 16x16 (w) -> 8x8 (2w) -> 4x4 (4w), BatchNorm + LeakyReLU(0.2), then two linear heads
 // giving the Gaussian posterior q(z|x) = N(mean, diag(exp(log_var))).
-// Decoder: the DCGAN generator, z -> 32x32, tanh output; it is the model's generator (GeneratorBase).
+// Decoder: the DCGAN generator itself (models/dcgan.h, DcganGenerator), z -> 32x32, tanh output; it is
+// the model's generator.
 // VAEGAN discriminator: 32x32 -> 16x16 (w) -> 8x8 (2w) -> 4x4 (4w), LeakyReLU(0.2), no normalisation (every
 // sample scored on its own), then one linear logit. The 4x4 activations are Larsen et al.'s Dis_l, the
 // space in which VAEGAN measures reconstructions.
@@ -15,16 +16,14 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include "models/dcgan.h"
 #include "models/networks.h"
 #include "privacy/grad_sample.h"
 
 namespace ganleaks::models {
 
-struct VaeOptions {
-  int z_dim = 100;
-  int width = 32;    // channels of the first encoder / last decoder layer
-  int channels = 1;  // image channels
-};
+// The encoder mirrors the DCGAN generator that decodes, so both take the DCGAN's options.
+using VaeOptions = DcganOptions;
 
 // q(z|x) = N(mean, diag(exp(log_var))), both (B, z_dim).
 struct Posterior {
@@ -42,18 +41,6 @@ class ConvEncoderImpl : public torch::nn::Module {
   torch::nn::Linear mean_{nullptr}, log_var_{nullptr};
 };
 TORCH_MODULE(ConvEncoder);
-
-class ConvDecoderImpl : public GeneratorBase {
- public:
-  explicit ConvDecoderImpl(const VaeOptions& options);
-  at::Tensor forward(const at::Tensor& z) override;  // (B, z_dim) -> (B, channels, 32, 32) in [-1, 1]
-  int z_dim() const override { return options_.z_dim; }
-
- private:
-  VaeOptions options_;
-  torch::nn::Sequential net_{nullptr};
-};
-TORCH_MODULE(ConvDecoder);
 
 class VaeganDiscriminatorImpl : public DiscriminatorBase {
  public:

@@ -56,7 +56,7 @@ Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> 
     case Objective::kVaegan: {
       const VaeOptions o{config.z_dim, config.width, image_channels()};
       n.encoder = ConvEncoder(o);
-      n.generator = ConvDecoder(o).ptr();
+      n.generator = DcganGenerator(o).ptr();  // the decoder
       if (n.info->objective == Objective::kVaegan) n.discriminator = VaeganDiscriminator(o).ptr();
       dcgan_init(*n.encoder);
       dcgan_init(*n.generator);

@@ -24,7 +24,7 @@ TEST(Vae, EncoderGivesAPosteriorPerSample) {
 
 TEST(Vae, DecoderMakesImagesInRange) {
   torch::manual_seed(0);
-  ConvDecoder decoder(VaeOptions{.z_dim = 10, .width = 8, .channels = 3});
+  DcganGenerator decoder(VaeOptions{.z_dim = 10, .width = 8, .channels = 3});
   EXPECT_EQ(decoder->z_dim(), 10);
   const auto x = decoder->forward(torch::randn({4, 10}) * 10);
   EXPECT_EQ(x.sizes(), (std::vector<std::int64_t>{4, 3, 32, 32}));
@@ -34,7 +34,7 @@ TEST(Vae, DecoderMakesImagesInRange) {
 }
 
 TEST(Vae, DecoderIsAGenerator) {
-  std::shared_ptr<GeneratorBase> generator = ConvDecoder(kSmall).ptr();
+  std::shared_ptr<GeneratorBase> generator = DcganGenerator(kSmall).ptr();
   EXPECT_EQ(generator->forward(torch::randn({2, 10})).sizes(), (std::vector<std::int64_t>{2, 1, 32, 32}));
 }
 
