@@ -419,6 +419,11 @@ Config parse_config(std::string_view toml_text, std::string_view source_name) {
                                   "LPIPS model (docs/attacks.md)",
                                   source_name, show(c.attack.lambda_lpips)));
   }
+  if (c.attack.lambda_lpips > 0 && c.data.dataset != "fashion-mnist") {
+    throw ConfigError(fmt::format("{}: attack.lambda_lpips = {} compares images, but data.dataset = {} holds records; "
+                                  "set attack.lambda_lpips = 0",
+                                  source_name, show(c.attack.lambda_lpips), quote(c.data.dataset)));
+  }
   if (!c.privacy.target_epsilons.empty() && !c.privacy.noise_multipliers.empty()) {
     throw ConfigError(fmt::format("{}: privacy.target_epsilons and privacy.noise_multipliers are both given; "
                                   "give the privacy levels one way (ε, or σ)",

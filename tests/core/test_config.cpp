@@ -330,6 +330,9 @@ TEST(Config, PrivacyLevels) {
   EXPECT_THAT(error_of("[experiment]\nranks_per_run = 0\n"), HasSubstr("experiment.ranks_per_run = 0 is out of range"));
   EXPECT_THAT(error_of("[model]\nname = \"wgan-gp\"\n[privacy]\nnoise_multipliers = [1.0]\n"),
               HasSubstr("is available for model.name = \"dcgan\" only, not \"wgan-gp\""));
+  EXPECT_THAT(error_of("[data]\ndataset = \"fashion-mnist-binary\"\n[model]\nname = \"medgan\"\n"
+                       "[attack]\nlambda_lpips = 1.0\nlpips_model = \"x.pt\"\n"),
+              HasSubstr("attack.lambda_lpips = 1.0 compares images"));
   // The model must fit the data's modality, whichever way round.
   EXPECT_THAT(error_of("[model]\nname = \"medgan\"\n"),
               HasSubstr("model.name = \"medgan\" is a model of records, but data.dataset = \"fashion-mnist\" holds images"));
