@@ -173,7 +173,7 @@ std::string victim_table_markdown(const std::filesystem::path& results_h5, const
   std::set<std::string> models;
   for (const auto& v : victims) models.insert(v.model);
   const bool several_models = models.size() > 1;
-  if (!dp && !several_models) return "";
+  if (victims.empty()) return "";
   std::set<std::string> settings;
   for (const auto& r : rows) settings.insert(r.setting);
   std::ranges::sort(victims, [](const Victim& a, const Victim& b) {

@@ -38,10 +38,9 @@ enum class TableStyle { kMarkdown, kLatex };
 std::string auc_table(const std::vector<AttackRow>& rows, TableStyle style);
 // TPR at the reported FPRs, same layout, one table per FPR (Markdown).
 std::string tpr_tables_markdown(const std::vector<AttackRow>& rows);
-// Sweeps over models or privacy levels: one row per victim (training-set size, model, privacy level) with,
-// for DP, the accountant's ε, δ, σ, q, steps; the victim's sample quality (FID on pooled pixels for images,
-// the dimension-wise error for records; lower is better) and the AUC of every attack beside it (calibrated
-// where run). Empty for one non-private model.
+// One row per victim (training-set size, model when several, privacy level) with, for DP, the accountant's
+// ε, δ, σ, q, steps; the victim's sample quality (FID on pooled pixels for images, the dimension-wise error
+// for records; lower is better) and the AUC of every attack beside it (calibrated where run).
 std::string victim_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows);
 
 // One line per attack group, intervals included.
