@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/memory.h"
 #include "dist/comm.h"
+#include "metrics/fid.h"
 #include "privacy/accountant.h"
 #include "runner/experiment.h"
 
@@ -44,6 +45,12 @@ int main(int argc, char** argv) {
   plan->add_option("config", config_path, "Experiment config (TOML)")->required();
   auto* report = app.add_subcommand("report", "Rebuild report.md and report.csv from results.h5");
   report->add_option("config", config_path, "Experiment config (TOML)")->required();
+  auto* fid = app.add_subcommand(
+      "fid", "Frechet distance between two feature sets: (N, d) datasets in two HDF5 files, float64 statistics");
+  std::vector<std::string> fid_files;
+  std::string fid_dataset = "features";
+  fid->add_option("files", fid_files, "The two HDF5 files")->required()->expected(2);
+  fid->add_option("--dataset", fid_dataset, "The (N, d) dataset in each file")->capture_default_str();
   auto* privacy = app.add_subcommand(
       "privacy", "DP-SGD accounting (RDP of the sampled Gaussian mechanism, Opacus's orders): epsilon for a "
                  "noise multiplier, or the noise multiplier for a target epsilon");
@@ -82,6 +89,16 @@ int main(int argc, char** argv) {
       }
     } catch (const std::invalid_argument& e) {
       if (world.is_root()) std::fprintf(stderr, "ganleaks: error: privacy: %s\n", e.what());
+      return kExitUserError;
+    }
+    return 0;
+  }
+
+  if (fid->parsed()) {
+    try {
+      if (world.is_root()) std::cout << metrics::fid_report(fid_files[0], fid_files[1], fid_dataset);
+    } catch (const UserError& e) {
+      if (world.is_root()) std::fprintf(stderr, "ganleaks: error: fid: %s\n", e.what());
       return kExitUserError;
     }
     return 0;

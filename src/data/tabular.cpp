@@ -59,7 +59,7 @@ TabularSet load_tabular_h5(const std::filesystem::path& file, const std::string&
       fail(file, fmt::format("no dataset '{}'; found: {}", features_key, found.empty() ? "nothing" : found));
     }
     features = root.read_numeric(features_key);
-    has_labels = root.has(labels_key);
+    has_labels = !labels_key.empty() && root.has(labels_key);
     if (has_labels) labels = root.read_numeric(labels_key);
   } catch (const DataError&) {
     throw;

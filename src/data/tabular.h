@@ -20,7 +20,7 @@ struct TabularSet {
 };
 
 // HDF5: `features_key` must be a 2-D integer or float dataset without NaN or infinity, at least one record
-// and one feature; `labels_key`, if present, a 1-D integer dataset with one entry per record.
+// and one feature; `labels_key`, if present (and not ""), a 1-D integer dataset with one entry per record.
 TabularSet load_tabular_h5(const std::filesystem::path& file, const std::string& features_key = "features",
                            const std::string& labels_key = "labels");
 

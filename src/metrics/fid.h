@@ -9,6 +9,8 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <string>
 
 namespace ganleaks::metrics {
 
@@ -21,7 +23,30 @@ struct GaussianStats {
 // features: (N, d); N must exceed d (else the covariance is singular): std::invalid_argument.
 GaussianStats gaussian_stats(const at::Tensor& features);
 
+// The sufficient statistics of a feature set in float64 — count, Σx, Σxxᵀ — for sets spread over ranks
+// (SPEC §4): each rank adds its own features, one all-reduce of packed() sums them, and stats() finishes
+// on any rank. Sums in another order change the result by rounding only (~1e-15 relative).
+struct FeatureMoments {
+  std::int64_t count = 0;
+  at::Tensor sum;    // (d)
+  at::Tensor outer;  // (d, d)
+
+  void add(const at::Tensor& features);  // (n, d), any floating dtype
+  at::Tensor packed() const;             // [count, Σx, Σxxᵀ] as one float64 vector of 1 + d + d² values
+  static FeatureMoments unpacked(const at::Tensor& packed, std::int64_t dim);
+  GaussianStats stats() const;           // covariance with N − 1; N > d, else std::invalid_argument
+};
+
 double frechet_distance(const GaussianStats& a, const GaussianStats& b);
+
+// SPEC §4's cross-check of the trace term: tr (Σ₁Σ₂)^½ from the eigenvalues of the non-symmetric Σ₁Σ₂ (real
+// parts, negatives from rounding clamped to 0), to compare with the eigh route frechet_distance takes.
+double trace_sqrt_of_product(const GaussianStats& a, const GaussianStats& b);
+
+// `ganleaks fid A.h5 B.h5`: FID between the (N, d) float or integer datasets `dataset` of two HDF5 files
+// (validated as data/tabular.h does: errors name the file and dataset), as TOML lines: fid, the same FID
+// with the trace term from the eigenvalues of Σ₁Σ₂, n_a, n_b, dim, and the statistics' precision.
+std::string fid_report(const std::filesystem::path& a, const std::filesystem::path& b, const std::string& dataset);
 
 // Victim sample quality without a trained feature network: images (N, C, H, W) average-pooled to
 // 8 × 8 pixels per channel. Cheap and model-free, comparable only within one dataset.

@@ -5,9 +5,11 @@
 #include <torch/optim/adam.h>
 #include <torch/serialize.h>
 
-#include <fmt/format.h>
-
+#include <limits>
+#include <memory>
+#include <span>
 #include <sstream>
+#include <string_view>
 
 #include "core/seeding.h"
 #include "dist/tensor_comm.h"

@@ -10,6 +10,7 @@
 #include "dist/comm.h"
 #include "dist/nccl.h"
 #include "dist/tensor_comm.h"
+#include "metrics/fid.h"
 #include "models/batch_norm.h"
 #include "models/dcgan.h"
 #include "train/trainer.h"
@@ -31,6 +32,29 @@ TEST(TensorComm, FusedAllReduceSumsEveryTensorInBuckets) {
   EXPECT_TRUE(torch::allclose(tensors[3], torch::arange(20).to(torch::kFloat) * (sum_r + w)));
   // 64-byte buckets: {24 B + 16 B float}, {24 B double}, {80 B float, alone}.
   EXPECT_EQ(buckets, world.size() == 1 ? 0 : 3);
+}
+
+// FID over ranks (SPEC §4): each rank adds its shard's moments, one all-reduce, then the statistics equal
+// those of the whole set on one rank (to rounding from the summation order) and the FID is the same.
+TEST(Fid, MomentsReducedOverRanksGiveTheWholeSetsFid) {
+  const auto world = dist::Comm::world();
+  dist::TensorComm comm(world);
+  torch::manual_seed(4);
+  const auto real = torch::randn({300, 10}, torch::kFloat64);
+  const auto fake = torch::randn({260, 10}, torch::kFloat64).mm(torch::randn({10, 10}, torch::kFloat64)) + 0.5;
+  const auto reduced = [&](const at::Tensor& all) {
+    metrics::FeatureMoments mine;
+    mine.add(all.slice(0, world.rank(), all.size(0), world.size()));
+    std::vector<at::Tensor> packed{mine.packed()};
+    comm.all_reduce(packed);
+    return metrics::FeatureMoments::unpacked(packed[0], all.size(1)).stats();
+  };
+  const auto r = reduced(real), f = reduced(fake);
+  EXPECT_EQ(r.count, 300);
+  const auto whole_r = metrics::gaussian_stats(real), whole_f = metrics::gaussian_stats(fake);
+  EXPECT_TRUE(torch::allclose(r.covariance, whole_r.covariance, 1e-12, 1e-12));
+  const double expected = metrics::frechet_distance(whole_r, whole_f);
+  EXPECT_NEAR(metrics::frechet_distance(r, f), expected, 1e-10 * expected);
 }
 
 TEST(TensorComm, DifferentiableSumHasTheGroupsGradient) {
