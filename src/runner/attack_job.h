@@ -2,7 +2,7 @@
 // One membership-inference attack job, run collectively by every rank (docs/architecture.md, "A run"):
 // generated samples are sharded by chunk and queries by block; every partial result is gathered and
 // combined in a fixed order, so scores do not depend on the number of ranks. Rank 0 computes the metrics
-// and commits attacks/<id>.h5. LibTorch stays behind this header.
+// and commits attacks/<id>.h5. LibTorch's models and attacks stay behind this header.
 #include "core/config.h"
 #include "data/pool.h"
 #include "data/splits.h"

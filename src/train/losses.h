@@ -1,5 +1,5 @@
 #pragma once
-// GAN objectives beyond the non-saturating loss in trainer.cpp.
+// The gradient penalty of WGAN-GP and PGGAN; the other objectives are short enough to live in trainer.cpp.
 #include <ATen/core/Tensor.h>
 
 #include <functional>

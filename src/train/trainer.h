@@ -31,7 +31,7 @@ struct DpTraining {
 };
 
 struct RunSpec {
-  ModelConfig model;
+  ModelConfig model;               // the model to train is model.name() (Config::model.only(name))
   TrainConfig train;
   std::optional<DpTraining> dp;    // none: ordinary minibatch training
   // Data-parallel group (every rank of it calls train_model with the same spec); null: this rank alone.
