@@ -26,10 +26,7 @@ TabularSet checked_unit_range(TabularSet set, const std::string& path) {
 TabularSet load_tabular(const std::string& path) {
   const auto ext = std::filesystem::path(path).extension();
   if (ext == ".h5" || ext == ".hdf5") return load_tabular_h5(path);
-  if (ext == ".csv") {
-    auto set = load_tabular_csv(path);  // the "label" column, when the header has one, holds the labels
-    return std::ranges::find(set.columns, "label") == set.columns.end() ? set : load_tabular_csv(path, "label");
-  }
+  if (ext == ".csv") return load_tabular_csv(path, "label", /*label_required=*/false);
   throw ConfigError("data.path = \"" + path + "\": data.dataset = \"tabular\" expects an .h5/.hdf5 or .csv file (data/tabular.h)");
 }
 

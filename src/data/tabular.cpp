@@ -95,7 +95,7 @@ TabularSet load_tabular_h5(const std::filesystem::path& file, const std::string&
   return set;
 }
 
-TabularSet load_tabular_csv(const std::filesystem::path& file, const std::string& label_column) {
+TabularSet load_tabular_csv(const std::filesystem::path& file, const std::string& label_column, bool label_required) {
   std::ifstream in(file);
   if (!in) fail(file, "cannot open; expected a CSV file of tabular records");
   TabularSet set;
@@ -118,12 +118,14 @@ TabularSet load_tabular_csv(const std::filesystem::path& file, const std::string
         for (std::size_t c = 0; c < header.size(); ++c) {
           if (!label_column.empty() && header[c] == label_column) label_index = static_cast<std::int64_t>(c);
         }
-        if (!label_column.empty() && label_index < 0) {
+        if (!label_column.empty() && label_index < 0 && label_required) {
           fail(file, fmt::format("line {}: no column '{}' in the header", line_number, label_column));
         }
         continue;
       }
-      if (!label_column.empty()) fail(file, fmt::format("label column '{}' given but the file has no header", label_column));
+      if (!label_column.empty() && label_required) {
+        fail(file, fmt::format("label column '{}' given but the file has no header", label_column));
+      }
     }
     if (static_cast<std::int64_t>(fields.size()) != width) {
       fail(file, fmt::format("line {}: {} fields; expected {} (as the first line)", line_number, fields.size(), width));

@@ -28,7 +28,9 @@ TabularSet load_tabular_h5(const std::filesystem::path& file, const std::string&
 // that is not all numbers is the header. `label_column` (a header name; needs a header) is taken out of
 // the features as the integer label. Empty lines at the end are ignored; NaN, infinity and empty fields
 // are errors.
-TabularSet load_tabular_csv(const std::filesystem::path& file, const std::string& label_column = "");
+// With label_required false, a file without that column (or without a header) simply has no labels.
+TabularSet load_tabular_csv(const std::filesystem::path& file, const std::string& label_column = "",
+                            bool label_required = true);
 
 // Whether every value is 0 or 1 (MEDGAN's binary records).
 bool is_binary(const TabularSet& set);

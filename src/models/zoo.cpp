@@ -110,8 +110,4 @@ at::Tensor realness(const Networks& networks, const at::Tensor& samples) {
   return -vae_sample_loss(samples, networks.generator->forward(posterior.mean), posterior);
 }
 
-std::string realness_source(const ModelInfo& info) {
-  return info.discriminator ? "discriminator logit" : "ELBO at the posterior mean";
-}
-
 }  // namespace ganleaks::models

@@ -44,8 +44,7 @@ Networks load_release(const ModelConfig& config, std::span<const std::int64_t> s
 
 // The `dis` setting's score of samples (B, ...) → (B), higher = more likely a training record: the
 // discriminator's logit, or for the VAE (no discriminator) its ELBO at the posterior mean, −(½‖x − Dec(μ)‖² +
-// KL) (Hilprecht et al. 2019's reconstruction signal). What it reads is `realness_source`.
+// KL) (Hilprecht et al. 2019's reconstruction signal).
 at::Tensor realness(const Networks& networks, const at::Tensor& samples);
-std::string realness_source(const ModelInfo& info);
 
 }  // namespace ganleaks::models

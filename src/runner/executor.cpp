@@ -160,7 +160,7 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
                           dp->noise_multiplier, dp->sample_rate, dp->max_grad_norm, dp->steps, dp->epsilon, dp->delta));
   }
   const auto records = pool_->rows(rows);
-  const auto total = config_.train.iterations + (job.model == "medgan" ? config_.train.pretrain_iterations : 0);
+  const auto total = train::pretraining_iterations(spec) + config_.train.iterations;
   const auto log_every = std::max<std::int64_t>(1, total / 4);
   auto result = train::train_model(spec, records, [&](std::int64_t it) {
     if (it % log_every == 0) log::info(fmt::format("train {}: iteration {}/{}", job.name, it, total));

@@ -270,9 +270,7 @@ class Loop {
     }
   }
 
-  std::int64_t pretraining() const {
-    return s_.nets.info->objective == models::Objective::kMedgan ? spec_.train.pretrain_iterations : 0;
-  }
+  std::int64_t pretraining() const { return pretraining_iterations(spec_); }
 
   const Group& group() const { return group_; }
 
@@ -459,6 +457,10 @@ class Loop {
 };
 
 }  // namespace
+
+std::int64_t pretraining_iterations(const RunSpec& spec) {
+  return models::model_info(spec.model.name()).objective == models::Objective::kMedgan ? spec.train.pretrain_iterations : 0;
+}
 
 RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std::function<void(std::int64_t)>& on_step) {
   TORCH_CHECK(records.dim() >= 2 && records.size(0) > 0, "train_model: expected (N, C, 32, 32) images or (N, features) records, got ",

@@ -61,6 +61,10 @@ inline std::filesystem::path discriminator_file(const std::filesystem::path& run
   return run_dir / "discriminator.pt";
 }
 
+// Iterations before spec.train.iterations: MEDGAN's autoencoder pretraining (train.pretrain_iterations), 0 for
+// every other model. A run has pretraining_iterations(spec) + spec.train.iterations in all.
+std::int64_t pretraining_iterations(const RunSpec& spec);
+
 // records: (N, 1, 32, 32) images in [-1, 1], or (N, features) records (medgan). on_step runs after every iteration (the coordinator uses it
 // to answer other ranks while this one trains).
 RunResult train_model(const RunSpec& spec, const at::Tensor& records,
