@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/interrupt.h"
 #include "core/memory.h"
 #include "dist/comm.h"
 #include "metrics/fid.h"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   keep_freed_memory();
   const auto command_line = joined_command_line(argc, argv);
   dist::Environment mpi(argc, argv);
+  install_interrupt_handlers();  // after MPI_Init, so that ours are the handlers in place
   const auto world = dist::Comm::world();
 
   CLI::App app{"ganleaks: membership inference against generative models on MPI ranks"};
@@ -111,11 +113,21 @@ int main(int argc, char** argv) {
     } else if (report->parsed()) {
       if (world.is_root()) std::cout << runner::write_report(config, runner::layout_for(config));
     } else {
-      const auto layout = runner::run_experiment(config, {.fresh = fresh, .command_line = command_line}, world);
+      const auto outcome = runner::run_experiment(config, {.fresh = fresh, .command_line = command_line}, world);
+      const auto& layout = outcome.layout;
+      if (outcome.interrupted) {
+        if (world.is_root()) {
+          std::fprintf(stderr, "ganleaks: interrupted: %lld of %lld jobs done, running ones checkpointed; rerun the same "
+                               "command to resume (%s)\n",
+                       static_cast<long long>(outcome.jobs_done), static_cast<long long>(outcome.jobs_total),
+                       layout.root.c_str());
+        }
+        return kExitInterrupted;
+      }
       if (world.is_root()) {
         const auto table = runner::assemble_results(config, layout);
-        std::cout << "\nMembership-inference AUC, " << config.experiment.name << " (" << layout.root.string()
-                  << "):\n\n"
+        std::cout << "\n" << (config.experiment.task == "extraction" ? "Model extraction, " : "Membership-inference AUC, ")
+                  << config.experiment.name << " (" << layout.root.string() << "):\n\n"
                   << table << "\nFull report: " << layout.report_md().string() << "\n";
       }
     }

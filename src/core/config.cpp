@@ -46,6 +46,13 @@ constexpr std::array<std::int64_t, 2> kImageSizes{28, 32};
 constexpr std::array<std::string_view, 2> kMemberSelections{"random", "class"};
 constexpr std::array<std::string_view, 6> kAttackSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
 constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
+constexpr std::array<std::string_view, 2> kTasks{"membership", "extraction"};
+constexpr std::array<std::string_view, 2> kPriors{"normal", "uniform"};
+constexpr std::array<std::string_view, 2> kRefiners{"mh", "drs"};
+constexpr std::array<std::string_view, 2> kCalibrations{"isotonic", "platt"};
+constexpr std::array<std::string_view, 2> kExtractors{"classifier", "torchscript"};
+constexpr std::array<std::string_view, 2> kInputRanges{"0-1", "-1-1"};
+constexpr std::array<std::int64_t, 2> kChannelCounts{1, 3};
 
 constexpr FloatRange kLearningRate{0.0, 1.0, true, false};  // (0, 1]
 constexpr FloatRange kAdamBeta{0.0, 1.0, false, true};      // [0, 1)
@@ -53,11 +60,14 @@ constexpr FloatRange kRegulariser{0.0, 1e6, false, false};  // [0, 1e6]
 constexpr FloatRange kBracket{0.0, 1e3, true, false};       // (0, 1000]
 constexpr FloatRange kPositive{0.0, 1e6, true, false};      // (0, 1e6]
 constexpr FloatRange kProbability{0.0, 1.0, false, false};  // [0, 1]
+constexpr FloatRange kOpenUnit{0.0, 1.0, true, true};       // (0, 1)
+constexpr FloatRange kStrength{0.0, 1e3, false, false};     // [0, 1000]
 
 // The single list of sections and keys. F is Reader (validates into c) or Writer (prints c).
 template <class F>
 void describe(F& f, Config& c) {
   f.section("experiment");
+  f.choice("task", c.experiment.task, kTasks);
   f.text("name", c.experiment.name, kName);
   f.text("results_dir", c.experiment.results_dir, kNonEmpty);
   f.int_list("seeds", c.experiment.seeds, {0, std::int64_t{1} << 53});
@@ -73,7 +83,7 @@ void describe(F& f, Config& c) {
   f.choice("member_selection", c.data.member_selection, kMemberSelections);
   f.int_list("member_classes", c.data.member_classes, {0, std::int64_t{1} << 31});
 
-  f.section("sweep");
+  f.section("sweep", "membership");
   f.int_list("train_sizes", c.sweep.train_sizes, {1, 10'000'000});
 
   f.section("model");
@@ -94,7 +104,7 @@ void describe(F& f, Config& c) {
   f.integer("pretrain_iterations", c.train.pretrain_iterations, {0, 1'000'000'000});
   f.real("vaegan_gamma", c.train.vaegan_gamma, kRegulariser);
 
-  f.section("attack");
+  f.section("attack", "membership");
   f.choice_list("settings", c.attack.settings, kAttackSettings);
   f.bool_list("calibrated", c.attack.calibrated);
   f.integer("max_queries", c.attack.max_queries, {1, 10'000'000});
@@ -113,7 +123,7 @@ void describe(F& f, Config& c) {
   f.real("pbb_bracket", c.attack.pbb_bracket, kBracket);
   f.choice("pbb_init", c.attack.pbb_init, kLatentInits);
 
-  f.section("privacy");
+  f.section("privacy", "membership");
   f.real_list("target_epsilons", c.privacy.target_epsilons, kPositive);
   f.real_list("noise_multipliers", c.privacy.noise_multipliers, kPositive);
   f.boolean("non_private", c.privacy.non_private);
@@ -121,6 +131,51 @@ void describe(F& f, Config& c) {
   f.real("sample_rate", c.privacy.sample_rate, kProbability);
   f.real("delta", c.privacy.delta, kProbability);
   f.boolean("secure_noise", c.privacy.secure_noise);
+
+  f.section("extraction", "extraction");
+  f.integer("target_train_size", c.extraction.target_train_size, {1, 10'000'000});
+  f.int_list("target_classes", c.extraction.target_classes, {0, 9}, /*may_be_empty=*/true);
+  f.choice_list("attack_models", c.extraction.attack_models, models::kModelNames);
+  f.choice_list("priors", c.extraction.priors, kPriors);
+  f.int_list("fidelity_queries", c.extraction.fidelity_queries, {1, 100'000'000});
+  f.int_list("accuracy_queries", c.extraction.accuracy_queries, {1, 100'000'000}, /*may_be_empty=*/true);
+  f.choice_list("refiners", c.extraction.refiners, kRefiners);
+  f.choice("calibration", c.extraction.calibration, kCalibrations);
+  f.integer("mh_chain_length", c.extraction.mh_chain_length, {1, 1'000'000});
+  f.real("drs_gamma_quantile", c.extraction.drs_gamma_quantile, kOpenUnit);
+  f.integer("partial_real", c.extraction.partial_real, {1, 10'000'000});
+  f.choice_list("defenses", c.extraction.defenses, kDefenseNames, /*may_be_empty=*/true);
+  f.integer("defense_queries", c.extraction.defense_queries, {1, 100'000'000});
+  f.integer("fid_samples", c.extraction.fid_samples, {2, 10'000'000});
+  f.boolean("transfer", c.extraction.transfer);
+  f.int_list("transfer_classes", c.extraction.transfer_classes, {0, 9});
+  f.integer("transfer_train_size", c.extraction.transfer_train_size, {1, 10'000'000});
+  f.integer("transfer_iterations", c.extraction.transfer_iterations, {1, 1'000'000'000});
+
+  f.section("defenses", "extraction");
+  f.real_list("linear_strength", c.defenses.linear_strength, kProbability);
+  f.integer("linear_partners", c.defenses.linear_partners, {1, 1'000'000});
+  f.real_list("semantic_magnitude", c.defenses.semantic_magnitude, kStrength);
+  f.integer("semantic_samples", c.defenses.semantic_samples, {2, 10'000'000});
+  f.integer("semantic_k", c.defenses.semantic_k, {1, 5'000'000});
+  f.real_list("noise_std", c.defenses.noise_std, kStrength);
+  f.real_list("adversarial_epsilon", c.defenses.adversarial_epsilon, kStrength);
+  f.integer("adversarial_steps", c.defenses.adversarial_steps, {1, 1000});
+  f.real_list("filter_sigma", c.defenses.filter_sigma, kStrength);
+  f.int_list("jpeg_quality", c.defenses.jpeg_quality, {1, 100});
+
+  f.section("features", "extraction");
+  f.choice("extractor", c.features.extractor, kExtractors);
+  f.text("torchscript_model", c.features.torchscript_model, kAnyText);
+  f.integer("input_size", c.features.input_size, {8, 4096});
+  f.choice("channels", c.features.channels, kChannelCounts);
+  f.choice("input_range", c.features.input_range, kInputRanges);
+  f.integer("classifier_iterations", c.features.classifier_iterations, {1, 1'000'000'000});
+  f.integer("classifier_batch_size", c.features.classifier_batch_size, {1, 65536});
+  f.real("classifier_lr", c.features.classifier_lr, kLearningRate);
+  f.integer("classifier_width", c.features.classifier_width, {4, 1024});
+  f.integer("classifier_feature_dim", c.features.classifier_feature_dim, {2, 65536});
+  f.integer("classifier_seed", c.features.classifier_seed, {0, std::int64_t{1} << 53});
 }
 
 // ---- Formatting values as TOML (used by both messages and to_toml) ----
@@ -186,8 +241,9 @@ class Reader {
  public:
   Reader(const toml::table& root, std::string_view source) : root_(root), source_(source) {}
 
-  // Closes the previous section (reporting its unknown keys) and opens `name`.
-  void section(std::string_view name) {
+  // Closes the previous section (reporting its unknown keys) and opens `name`; `task`: the experiment.task it
+  // belongs to (check_task_sections refuses the others' sections), "" for every task.
+  void section(std::string_view name, std::string_view /*task*/ = "") {
     close_section();
     sections_.push_back(name);
     name_ = name;
@@ -231,16 +287,16 @@ class Reader {
   }
 
   template <class T>
-  void int_list(std::string_view key, std::vector<T>& field, IntRange r) {
+  void int_list(std::string_view key, std::vector<T>& field, IntRange r, bool may_be_empty = false) {
     list(key, field, "integers",
-         [&](const toml::node& n, const std::string& k) { return static_cast<T>(int_in(n, k, r)); });
+         [&](const toml::node& n, const std::string& k) { return static_cast<T>(int_in(n, k, r)); }, may_be_empty);
   }
 
   template <std::size_t N>
   void choice_list(std::string_view key, std::vector<std::string>& field,
-                   const std::array<std::string_view, N>& allowed) {
+                   const std::array<std::string_view, N>& allowed, bool may_be_empty = false) {
     list(key, field, "strings",
-         [&](const toml::node& n, const std::string& k) { return std::string(one_of(n, k, allowed)); });
+         [&](const toml::node& n, const std::string& k) { return std::string(one_of(n, k, allowed)); }, may_be_empty);
   }
 
   // One allowed string, or a non-empty array of unique ones (a sweep dimension).
@@ -369,8 +425,14 @@ class Reader {
 
 class Writer {
  public:
-  explicit Writer(std::string header) : out_(std::move(header)) {}
-  void section(std::string_view name) { out_ += fmt::format("\n[{}]\n", name); }
+  // Only the sections of the config's task are written, so that the resolved config parses back; with `only`,
+  // that one section alone.
+  Writer(std::string header, std::string_view task, std::string_view only = "")
+      : out_(std::move(header)), task_(task), only_(only) {}
+  void section(std::string_view name, std::string_view task = "") {
+    skipping_ = (!task.empty() && task != task_) || (!only_.empty() && name != only_);
+    if (!skipping_) out_ += fmt::format("\n[{}]\n", name);
+  }
   // clang-format off
   template <class T> void integer(std::string_view key, const T& v, IntRange) { line(key, v); }
   void real(std::string_view key, double v, FloatRange) { line(key, v); }
@@ -381,9 +443,9 @@ class Writer {
   void choices(std::string_view key, const std::vector<std::string>& v, const std::array<A, N>&) {
     if (v.size() == 1) line(key, v.front()); else line(key, v);
   }
-  template <class T> void int_list(std::string_view key, const std::vector<T>& v, IntRange) { line(key, v); }
+  template <class T> void int_list(std::string_view key, const std::vector<T>& v, IntRange, bool = false) { line(key, v); }
   template <class A, std::size_t N>
-  void choice_list(std::string_view key, const std::vector<std::string>& v, const std::array<A, N>&) { line(key, v); }
+  void choice_list(std::string_view key, const std::vector<std::string>& v, const std::array<A, N>&, bool = false) { line(key, v); }
   void bool_list(std::string_view key, const std::vector<bool>& v) { line(key, v); }
   void boolean(std::string_view key, bool v) { line(key, v); }
   void real_list(std::string_view key, const std::vector<double>& v, FloatRange) { line(key, v); }
@@ -393,10 +455,97 @@ class Writer {
  private:
   template <class T>
   void line(std::string_view key, const T& v) {
-    out_ += fmt::format("{} = {}\n", key, show(v));
+    if (!skipping_) out_ += fmt::format("{} = {}\n", key, show(v));
   }
   std::string out_;
+  std::string_view task_, only_;
+  bool skipping_ = false;
 };
+
+// Each task reads its own sections; a section of the other task is a mistake worth naming.
+void check_task_sections(const toml::table& root, const Config& c, std::string_view source) {
+  constexpr std::array<std::string_view, 3> kMembership{"sweep", "attack", "privacy"};
+  constexpr std::array<std::string_view, 3> kExtraction{"extraction", "defenses", "features"};
+  const bool extraction = c.experiment.task == "extraction";
+  for (const auto section : extraction ? kMembership : kExtraction) {
+    if (root.contains(section)) {
+      throw ConfigError(fmt::format("{}: section [{}] does not apply to experiment.task = {}; it belongs to "
+                                    "experiment.task = {} (configs/README.md)",
+                                    source, section, quote(c.experiment.task), extraction ? "\"membership\"" : "\"extraction\""));
+    }
+  }
+}
+
+void check_extraction(const Config& c, std::string_view source) {
+  const auto& e = c.extraction;
+  const auto fail = [&](const std::string& message) { throw ConfigError(fmt::format("{}: {}", source, message)); };
+  if (c.data.dataset != "fashion-mnist" || c.data.image_size != 32) {
+    fail(fmt::format("experiment.task = \"extraction\" needs images: data.dataset = \"fashion-mnist\" and "
+                     "data.image_size = 32 (got {} and {}); the zoo's image models and the FID classifier take 32×32 images",
+                     quote(c.data.dataset), c.data.image_size));
+  }
+  const auto image_model = [&](const std::string& key, const std::string& name) {
+    if (models::model_info(name).modality != models::Modality::kImages) {
+      fail(fmt::format("{} = {} is a model of records; extraction steals image GANs (docs/models.md)", key, quote(name)));
+    }
+  };
+  for (const auto& name : c.model.names) {
+    image_model("model.name", name);
+    if (!e.accuracy_queries.empty() && !models::model_info(name).discriminator) {
+      fail(fmt::format("model.name = {} has no discriminator, which accuracy extraction refines with; set "
+                       "extraction.accuracy_queries = [] or choose a GAN target", quote(name)));
+    }
+  }
+  for (const auto& name : e.attack_models) image_model("extraction.attack_models", name);
+  const std::int64_t feature_dim = c.features.extractor == "classifier" ? c.features.classifier_feature_dim : 0;
+  if (feature_dim > 0 && e.fid_samples <= feature_dim) {
+    fail(fmt::format("extraction.fid_samples = {} must exceed features.classifier_feature_dim = {}: FID needs more samples "
+                     "than feature dimensions for a non-singular covariance", e.fid_samples, feature_dim));
+  }
+  if (feature_dim > 0 && e.target_train_size <= feature_dim) {
+    fail(fmt::format("extraction.target_train_size = {} must exceed features.classifier_feature_dim = {}: the target's "
+                     "training set is the real side of every accuracy FID", e.target_train_size, feature_dim));
+  }
+  if (feature_dim > 0 && !e.defenses.empty() && e.defense_queries <= feature_dim) {
+    fail(fmt::format("extraction.defense_queries = {} must exceed features.classifier_feature_dim = {}: each defense's "
+                     "utility cost is an FID of its answers", e.defense_queries, feature_dim));
+  }
+  if (e.partial_real > e.target_train_size) {
+    fail(fmt::format("extraction.partial_real = {} exceeds extraction.target_train_size = {}: the thief's real records "
+                     "are part of the target's training set", e.partial_real, e.target_train_size));
+  }
+  for (const auto q : e.accuracy_queries) {
+    for (const auto& refiner : e.refiners) {
+      const auto least = e.partial_real + (refiner == "mh" ? e.mh_chain_length : 1);
+      if (q < least) {
+        fail(fmt::format("extraction.accuracy_queries has {}, fewer than the {} generator calls one {} sample costs "
+                         "(extraction.partial_real calibration samples{}); raise it", q, least, refiner,
+                         refiner == "mh" ? " + one chain of extraction.mh_chain_length" : " + one proposal"));
+      }
+    }
+  }
+  if (e.transfer) {
+    if (e.target_classes.empty()) {
+      fail("extraction.transfer = true needs extraction.target_classes: the target's classes, disjoint from "
+           "extraction.transfer_classes, the new domain");
+    }
+    for (const auto cls : e.transfer_classes) {
+      if (std::ranges::find(e.target_classes, cls) != e.target_classes.end()) {
+        fail(fmt::format("class {} is in both extraction.target_classes and extraction.transfer_classes; the transfer "
+                         "domain must be new to the target", cls));
+      }
+    }
+  }
+  if (std::ranges::find(e.defenses, "semantic") != e.defenses.end() &&
+      2 * c.defenses.semantic_k > c.defenses.semantic_samples) {
+    fail(fmt::format("defenses.semantic_k = {} needs 2 × k ≤ defenses.semantic_samples = {} (k top- and k bottom-scored "
+                     "latents label the SVM)", c.defenses.semantic_k, c.defenses.semantic_samples));
+  }
+  if (c.features.extractor == "torchscript" && c.features.torchscript_model.empty()) {
+    fail("features.extractor = \"torchscript\" needs features.torchscript_model, the path of a TorchScript feature "
+         "network (docs/extraction.md)");
+  }
+}
 
 }  // namespace
 
@@ -414,6 +563,11 @@ Config parse_config(std::string_view toml_text, std::string_view source_name) {
   describe(reader, c);
   reader.finish();
   std::ranges::sort(c.sweep.train_sizes);
+  check_task_sections(root, c, source_name);
+  if (c.experiment.task == "extraction") {
+    check_extraction(c, source_name);
+    return c;
+  }
   if (c.attack.lambda_lpips > 0 && c.attack.lpips_model.empty()) {
     throw ConfigError(fmt::format("{}: attack.lambda_lpips = {} needs attack.lpips_model, the path of a TorchScript "
                                   "LPIPS model (docs/attacks.md)",
@@ -466,9 +620,16 @@ Config load_config(const std::filesystem::path& file) {
   return parse_config(text.str(), name);
 }
 
+std::string section_toml(const Config& c, std::string_view section) {
+  Config copy = c;
+  Writer writer("", copy.experiment.task, section);
+  describe(writer, copy);
+  return std::move(writer).str();
+}
+
 std::string to_toml(const Config& c) {
   Config copy = c;  // describe() takes a mutable Config; the Writer only reads it
-  Writer writer(fmt::format("# ganleaks config, fully resolved from {}\n", one_line(c.source)));
+  Writer writer(fmt::format("# ganleaks config, fully resolved from {}\n", one_line(c.source)), copy.experiment.task);
   describe(writer, copy);
   return std::move(writer).str();
 }

@@ -70,6 +70,34 @@ SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed, const ClassS
   return s;
 }
 
+ExtractionSplits make_extraction_splits(std::span<const std::int64_t> labels, const ExtractionSizes& sizes,
+                                        std::uint64_t seed) {
+  std::vector<std::int64_t> perm(labels.size());
+  std::iota(perm.begin(), perm.end(), std::int64_t{0});
+  Rng(derive_seed(seed, "extraction-splits")).shuffle(std::span(perm));
+  const auto in = [&](const std::vector<std::int64_t>& classes, std::int64_t row) {
+    return classes.empty() || std::ranges::find(classes, labels[static_cast<std::size_t>(row)]) != classes.end();
+  };
+  ExtractionSplits s;
+  for (const auto row : perm) {
+    if (static_cast<std::int64_t>(s.target.size()) < sizes.target_size && in(sizes.target_classes, row)) {
+      s.target.push_back(row);
+    } else if (static_cast<std::int64_t>(s.transfer.size()) < sizes.transfer_size && in(sizes.transfer_classes, row)) {
+      s.transfer.push_back(row);
+    }
+  }
+  const auto short_of = [](const std::vector<std::int64_t>& rows, std::int64_t wanted, const std::string& size_key,
+                           const std::string& classes_key) {
+    if (static_cast<std::int64_t>(rows.size()) < wanted) {
+      throw ConfigError("the dataset pool has " + std::to_string(rows.size()) + " records of " + classes_key +
+                        " for " + size_key + " = " + std::to_string(wanted) + "; shrink it or use a larger data.pool");
+    }
+  };
+  short_of(s.target, sizes.target_size, "extraction.target_train_size", "extraction.target_classes");
+  short_of(s.transfer, sizes.transfer_size, "extraction.transfer_train_size", "extraction.transfer_classes");
+  return s;
+}
+
 std::vector<std::int64_t> training_set(const SeedSplits& s, std::int64_t n) {
   if (n < 0 || n > static_cast<std::int64_t>(s.train_pool.size())) {
     throw std::invalid_argument("training_set: n = " + std::to_string(n) + " outside [0, " +

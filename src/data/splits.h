@@ -38,6 +38,23 @@ struct ClassSelection {
 };
 SeedSplits make_splits(const SplitSizes& sizes, std::uint64_t seed, const ClassSelection& by_class);
 
+// Model extraction (docs/extraction.md): the target's training set (target_size records of target_classes, all
+// classes when empty) and, for the transfer study, transfer_size records of transfer_classes (none when
+// transfer_size = 0), from one seeded permutation of the pool (derive_seed(seed, "extraction-splits")), so that
+// a seed gives the same records everywhere. The thief's partial real data are the first records of `target`.
+// ConfigError naming the extraction keys when the pool has too few records of the classes asked for.
+struct ExtractionSplits {
+  std::vector<std::int64_t> target, transfer;
+};
+struct ExtractionSizes {
+  std::int64_t target_size = 0;
+  std::vector<std::int64_t> target_classes;  // empty: every class
+  std::int64_t transfer_size = 0;
+  std::vector<std::int64_t> transfer_classes;
+};
+ExtractionSplits make_extraction_splits(std::span<const std::int64_t> labels, const ExtractionSizes& sizes,
+                                        std::uint64_t seed);
+
 // The first n records of train_pool. std::invalid_argument unless 0 <= n <= train_pool.size().
 std::vector<std::int64_t> training_set(const SeedSplits& s, std::int64_t n);
 

@@ -35,9 +35,7 @@ H5Object intermediate_groups() {
 }
 
 template <class T>
-void write_nd(const H5Group& group, const std::string& name, hid_t type, const T* data,
-              std::initializer_list<hsize_t> dims_list) {
-  std::vector<hsize_t> dims(dims_list);
+void write_nd(const H5Group& group, const std::string& name, hid_t type, const T* data, std::vector<hsize_t> dims) {
   H5Object space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                        "dataspace for " + name));
   const auto lcpl = intermediate_groups();
@@ -177,6 +175,43 @@ void H5Group::write_matrix(const std::string& name, std::span<const double> v, s
   if (static_cast<std::int64_t>(v.size()) != rows * cols) fail("write_matrix " + name + ": size mismatch");
   write_nd(*this, name, H5T_NATIVE_DOUBLE, v.data(),
            {static_cast<hsize_t>(rows), static_cast<hsize_t>(cols)});
+}
+
+void H5Group::write_array(const std::string& name, std::span<const float> values,
+                          std::span<const std::int64_t> dims) const {
+  std::vector<hsize_t> shape;
+  std::int64_t total = 1;
+  for (const auto d : dims) {
+    shape.push_back(static_cast<hsize_t>(d));
+    total *= d;
+  }
+  if (total != static_cast<std::int64_t>(values.size())) fail("write_array " + name + ": size mismatch");
+  write_nd(*this, name, H5T_NATIVE_FLOAT, values.data(), shape);
+}
+
+std::vector<float> H5Group::read_floats(const std::string& name, std::vector<std::int64_t>& dims,
+                                        std::int64_t rows) const {
+  H5Object dataset(check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), fmt::format("open dataset {}/{}", path(), name)));
+  H5Object space(H5Dget_space(dataset.id()));
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  std::vector<hsize_t> shape(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.id(), shape.data(), nullptr);
+  if (rows > 0 && !shape.empty() && static_cast<hsize_t>(rows) < shape[0]) {
+    std::vector<hsize_t> start(shape.size(), 0);
+    shape[0] = static_cast<hsize_t>(rows);
+    check_status(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start.data(), nullptr, shape.data(), nullptr),
+                 fmt::format("select the first {} rows of {}/{}", rows, path(), name));
+  }
+  dims.assign(shape.begin(), shape.end());
+  std::size_t total = 1;
+  for (auto d : shape) total *= d;
+  std::vector<float> values(total);
+  if (total > 0) {
+    H5Object memory(check(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "memory dataspace"));
+    check_status(H5Dread(dataset.id(), H5T_NATIVE_FLOAT, memory.id(), space.id(), H5P_DEFAULT, values.data()),
+                 fmt::format("read dataset {}/{}", path(), name));
+  }
+  return values;
 }
 
 std::vector<double> H5Group::read_doubles(const std::string& name) const {

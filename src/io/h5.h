@@ -64,6 +64,11 @@ class H5Group {
   void write_matrix(const std::string& name, std::span<const double> values, std::int64_t rows,
                     std::int64_t cols) const;
 
+  // Row-major float32 dataset of any rank (e.g. images (N, C, H, W)).
+  void write_array(const std::string& name, std::span<const float> values, std::span<const std::int64_t> dims) const;
+  // A float32 dataset and its shape; `rows` > 0 reads only the first rows of the first dimension.
+  std::vector<float> read_floats(const std::string& name, std::vector<std::int64_t>& dims, std::int64_t rows = 0) const;
+
   std::vector<double> read_doubles(const std::string& name) const;
   std::vector<std::int64_t> read_int64s(const std::string& name) const;
   std::vector<std::uint8_t> read_bytes(const std::string& name) const;

@@ -17,21 +17,20 @@ std::string series_name(const AttackRow& r) {
   return r.model + " " + r.setting + (r.calibrated ? " (cal)" : "") + (r.privacy == "non-private" ? "" : ", " + r.privacy);
 }
 
-void write_file(const std::filesystem::path& file, const std::string& text) {
+}  // namespace
+
+void write_plot_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file);
   out << text;
   if (!out) throw std::runtime_error(file.string() + ": cannot write");
 }
 
-// Runs gnuplot on a script inside `folder` (the scripts name their files relative to it); "" on success.
 std::string run_gnuplot(const std::filesystem::path& folder, const std::string& script) {
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) return "gnuplot not found (Debian package gnuplot-nox)";
   const auto command = fmt::format("cd '{}' && gnuplot '{}' > '{}.log' 2>&1", folder.string(), script, script);
   if (std::system(command.c_str()) != 0) return fmt::format("gnuplot failed on {} (see {}.log)", (folder / script).string(), script);
   return "";
 }
-
-}  // namespace
 
 std::string write_plots(const std::vector<AttackRow>& rows, const std::filesystem::path& folder) {
   std::filesystem::create_directories(folder);
@@ -57,8 +56,8 @@ std::string write_plots(const std::vector<AttackRow>& rows, const std::filesyste
                         index, name);
     ++index;
   }
-  write_file(folder / "auc_vs_size.dat", data);
-  write_file(folder / "auc_vs_size.gp",
+  write_plot_file(folder / "auc_vs_size.dat", data);
+  write_plot_file(folder / "auc_vs_size.gp",
              fmt::format("set terminal pngcairo size 900,600\nset output 'auc_vs_size.png'\nset logscale x 2\n"
                          "set xlabel 'training-set size n'\nset ylabel 'membership-inference AUC'\nset yrange [0.3:1.02]\n"
                          "set key outside right\nset grid\nplot {}\n",
@@ -82,9 +81,9 @@ std::string write_plots(const std::vector<AttackRow>& rows, const std::filesyste
       ++block;
     }
     if (!block) continue;
-    write_file(folder / fmt::format("roc_n{}.dat", n), roc_data);
+    write_plot_file(folder / fmt::format("roc_n{}.dat", n), roc_data);
     const auto script = fmt::format("roc_n{}.gp", n);
-    write_file(folder / script,
+    write_plot_file(folder / script,
                fmt::format("set terminal pngcairo size 800,700\nset output 'roc_n{}.png'\nset logscale xy\n"
                            "set xrange [1e-3:1]\nset yrange [1e-3:1]\nset xlabel 'false-positive rate'\n"
                            "set ylabel 'true-positive rate'\nset title 'ROC, n = {}'\nset key bottom right\nset grid\n"

@@ -15,4 +15,9 @@ namespace ganleaks::io {
 // missing (no gnuplot on PATH, or its error); the data and scripts are written either way.
 std::string write_plots(const std::vector<AttackRow>& rows, const std::filesystem::path& folder);
 
+// The pieces every figure uses: a data or script file, and gnuplot run on a script inside `folder` (the scripts
+// name their files relative to it); "" on success, else why no PNG was drawn.
+void write_plot_file(const std::filesystem::path& file, const std::string& text);
+std::string run_gnuplot(const std::filesystem::path& folder, const std::string& script);
+
 }  // namespace ganleaks::io

@@ -90,18 +90,22 @@ void save_release(const Networks& networks, const std::filesystem::path& run_dir
 Networks load_release(const ModelConfig& config, std::span<const std::int64_t> sample_shape,
                       const std::filesystem::path& run_dir) {
   auto networks = make_networks(config, sample_shape);
-  for (const auto& [name, module] : networks.modules()) {
-    const auto file = run_dir / (name + ".pt");
-    TORCH_CHECK(std::filesystem::exists(file), file.string(), ": missing; the run folder holds no trained ",
-                config.name(), " (train it first)");
-    torch::serialize::InputArchive archive;
-    archive.load_from(file.string());
-    module->load(archive);
-  }
+  load_weights(networks, run_dir);
   networks.generator->set_progress(1.0);
   if (networks.discriminator) networks.discriminator->set_progress(1.0);
   networks.train(false);
   return networks;
+}
+
+void load_weights(const Networks& networks, const std::filesystem::path& run_dir) {
+  for (const auto& [name, module] : networks.modules()) {
+    const auto file = run_dir / (name + ".pt");
+    TORCH_CHECK(std::filesystem::exists(file), file.string(), ": missing; the run folder holds no trained ",
+                networks.info->name, " (train it first)");
+    torch::serialize::InputArchive archive;
+    archive.load_from(file.string());
+    module->load(archive);
+  }
 }
 
 at::Tensor realness(const Networks& networks, const at::Tensor& samples) {

@@ -41,6 +41,9 @@ Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> 
 void save_release(const Networks& networks, const std::filesystem::path& run_dir);
 Networks load_release(const ModelConfig& config, std::span<const std::int64_t> sample_shape,
                       const std::filesystem::path& run_dir);
+// The weights of a release into networks of the same model (the transfer study's fine-tuning starts there);
+// modes are left as they are.
+void load_weights(const Networks& networks, const std::filesystem::path& run_dir);
 
 // The `dis` setting's score of samples (B, ...) → (B), higher = more likely a training record: the
 // discriminator's logit, or for the VAE (no discriminator) its ELBO at the posterior mean, −(½‖x − Dec(μ)‖² +

@@ -47,11 +47,13 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
   const double epsilon = level.dp() ? dp.epsilon : nan;  // SPEC §5: NaN without DP
   io::write_atomically(path, [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
+    file.root().set_attr("job_hash", job.hash);  // the resume marker's settings (runner/plan.h)
     for (const bool calibrated : cfg.calibrated) {
       const auto scores = attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr);
       const auto roc = metrics::roc_curve(scores, queries.is_member);
       const auto name = attack_group_name(job, calibrated);
       const auto group = file.root().create_group(name);
+      group.set_attr("job_hash", job.hash);
       group.set_attr("model", job.model);
       group.set_attr("train_size", job.train_size);
       group.set_attr("setting", job.setting);

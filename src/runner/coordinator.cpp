@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/interrupt.h"
+
 namespace ganleaks::runner {
 
 Coordinator::Coordinator(std::vector<Job> jobs, std::vector<bool> done, const dist::Comm& channel,
@@ -34,7 +36,8 @@ bool Coordinator::handed_to_all(int job) const {
 int Coordinator::pick(int rank) {
   // An open collective is finished first, even after a failure: ranks already inside it need the rest.
   if (open_collective_ >= 0 && !handed_[open_collective_].contains(rank)) return open_collective_;
-  if (failure_) return kStop;
+  if (interrupt_requested()) interrupted_ = true;
+  if (failure_ || interrupted_) return kStop;
   for (const auto& job : jobs_) {
     if (!job.collective() && state_[job.id] == State::kPending && ready(job)) return job.id;
   }
@@ -90,6 +93,11 @@ void Coordinator::assign_waiting() {
 
 void Coordinator::record(const JobReport& report) {
   const auto& job = jobs_.at(report.job_id);
+  if (report.interrupted) {
+    state_[job.id] = State::kPending;  // its checkpoint is on disk; a rerun resumes it
+    interrupted_ = true;
+    return;
+  }
   if (!report.ok) {
     state_[job.id] = State::kFailed;
     if (!failure_) {

@@ -27,6 +27,8 @@ class Coordinator {
 
   // The first failure, if any: "job <name> failed on rank <r> (<host>): <error>".
   const std::optional<std::string>& failure() const { return failure_; }
+  // A signal stopped the run (core/interrupt.h): no job is handed out after it, the ones cut short stay undone.
+  bool interrupted() const { return interrupted_; }
   int jobs_done() const { return done_count_; }
   int jobs_total() const { return static_cast<int>(jobs_.size()); }
 
@@ -53,6 +55,7 @@ class Coordinator {
   int stopped_workers_ = 0;
   int done_count_ = 0;
   std::optional<std::string> failure_;
+  bool interrupted_ = false;
 };
 
 // A non-root rank's loop: ask rank 0 for work, run it, report, until told to stop.

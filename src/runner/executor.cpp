@@ -11,12 +11,14 @@
 #include <optional>
 
 #include "core/errors.h"
+#include "core/interrupt.h"
 #include "core/log.h"
 #include "core/seeding.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
 #include "metrics/fid.h"
 #include "runner/attack_job.h"
+#include "runner/extraction_job.h"
 #include "train/trainer.h"
 
 namespace ganleaks::runner {
@@ -53,12 +55,13 @@ SampleQuality sample_quality(const data::Pool& pool, models::Networks& model, co
 }
 
 void write_run_record(const Layout& layout, const Job& job, const Config& config,
-                      const train::RunResult& result, std::span<const std::int64_t> rows, double seconds,
+                      const train::RunResult& result, std::span<const std::int64_t> rows, std::int64_t records, double seconds,
                       const SampleQuality& quality, const std::optional<DpSettings>& dp, const dist::Comm& world,
                       int ranks) {
   io::write_atomically(layout.run_record(job.name), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     const auto root = file.root();
+    root.set_attr("job_hash", job.hash);
     root.set_attr("model", job.model);
     root.set_attr("role", job.role);
     root.set_attr("train_size", job.train_size);
@@ -83,6 +86,13 @@ void write_run_record(const Layout& layout, const Job& job, const Config& config
     } else {
       root.set_attr("dp_epsilon", std::numeric_limits<double>::quiet_NaN());  // SPEC §5: NaN without DP
     }
+    if (!job.input.empty()) {  // the thief's GAN: what it learnt from
+      root.set_attr("input", job.input);
+      root.set_attr("queries", job.queries);
+    }
+    if (!job.method.empty()) root.set_attr("method", job.method);
+    if (!job.init.empty()) root.set_attr("init", job.init);
+    root.set_attr("records", records);
     root.set_attr("wall_seconds", seconds);
     root.set_attr("rank", static_cast<std::int64_t>(world.rank()));
     root.set_attr("ranks", static_cast<std::int64_t>(ranks));
@@ -119,37 +129,90 @@ const data::SeedSplits& Executor::splits(std::uint64_t seed) {
   return it->second;
 }
 
+const data::ExtractionSplits& Executor::extraction_splits(std::uint64_t seed) {
+  auto it = extraction_splits_.find(seed);
+  if (it == extraction_splits_.end()) {
+    it = extraction_splits_.emplace(seed, make_extraction_splits(config_, *pool_, seed)).first;
+  }
+  return it->second;
+}
+
+void Executor::check_splits(std::uint64_t seed) {
+  if (config_.experiment.task == "extraction") {
+    extraction_splits(seed);
+  } else {
+    splits(seed);
+  }
+}
+
 JobReport Executor::run(const Job& job, const std::function<void()>& between_steps) {
   JobReport report;
   report.job_id = job.id;
   report.rank = world_.rank();
   report.host = dist::host_name();
   const auto start = std::chrono::steady_clock::now();
-  if (job.collective()) {
-    attack(job);  // a failure here would leave the other ranks inside a collective: let it escape
-  } else if (group_.size() > 1) {
-    train(job, between_steps);  // likewise for the group's collectives
+  const auto run_local = [&] {
+    if (job.kind == JobKind::kClassifier) {
+      train_classifier_job(job, config_, layout_);
+    } else {
+      train(job, between_steps);
+    }
+  };
+  if (job.kind == JobKind::kAttack) {
+    // A failure in a collective would leave the other ranks inside it: let it escape.
+    run_attack_job(job, {.config = config_, .layout = layout_, .world = world_, .pool = *pool_, .splits = splits(job.seed)});
+  } else if (job.collective()) {
+    run_extraction_job(job, {.config = config_, .layout = layout_, .world = world_, .pool = *pool_,
+                             .splits = extraction_splits(job.seed)});
   } else {
     try {
-      train(job, between_steps);
-    } catch (const std::exception& e) {
-      report.ok = false;
-      report.error = e.what();
-      log::error(fmt::format("job {} failed: {}", job.name, e.what()));
+      if (group_.size() > 1 && job.trains()) {
+        train(job, between_steps);  // a failure escapes too: the group's other ranks are in its collectives
+      } else {
+        try {
+          run_local();
+        } catch (const std::exception& e) {
+          report.ok = false;
+          report.error = e.what();
+          log::error(fmt::format("job {} failed: {}", job.name, e.what()));
+        }
+      }
+    } catch (const Interrupted&) {
+      report.interrupted = true;  // checkpointed: the next run resumes it
+      log::info(fmt::format("job {} interrupted by a signal; checkpoint written", job.name));
     }
   }
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 
+std::pair<at::Tensor, std::vector<std::int64_t>> Executor::training_records(const Job& job) {
+  const auto from_pool = [&](std::vector<std::int64_t> rows) {
+    auto records = pool_->rows(rows);
+    return std::pair{std::move(records), std::move(rows)};
+  };
+  if (job.role == "reference") return from_pool(splits(job.seed).reference);
+  if (job.role == "victim") return from_pool(data::training_set(splits(job.seed), job.train_size));
+  if (job.role == "target") return from_pool(extraction_splits(job.seed).target);
+  if (job.role == "transfer") return from_pool(extraction_splits(job.seed).transfer);
+  // The thief's GAN: the target's first n answers; accuracy extraction adds the partial real data.
+  return {thief_training_set(job, {.config = config_, .layout = layout_, .world = world_, .pool = *pool_,
+                                   .splits = extraction_splits(job.seed)}),
+          {}};
+}
+
 void Executor::train(const Job& job, const std::function<void()>& between_steps) {
-  const auto& s = splits(job.seed);
-  const auto rows = job.role == "reference" ? s.reference : data::training_set(s, job.train_size);
-  log::info(fmt::format("train {}: {} records, {} iterations{}", job.name, rows.size(), config_.train.iterations,
+  const auto [records, rows] = training_records(job);
+  auto train_config = config_.train;
+  if (job.role == "transfer") train_config.iterations = config_.extraction.transfer_iterations;
+  log::info(fmt::format("train {}: {} records, {} iterations{}{}", job.name, records.size(0), train_config.iterations,
+                        job.init.empty() ? "" : ", starting from " + job.init,
                         group_.size() > 1 ? fmt::format(", data parallel over {} ranks", group_.size()) : ""));
   const auto start = std::chrono::steady_clock::now();
-  train::RunSpec spec{.model = config_.model.only(job.model), .train = config_.train,
+  train::RunSpec spec{.model = config_.model.only(job.model), .train = train_config,
                          .seed = derive_seed(job.seed, "run:" + job.name), .run_dir = layout_.run_dir(job.name)};
+  if (!job.init.empty()) spec.init_from = layout_.run_dir(job.init);
+  spec.interrupt = [] { return interrupt_requested(); };
   spec.group = group_.size() > 1 ? &group_ : nullptr;
   std::optional<DpSettings> dp;  // resolved once (σ may come from the accountant's search)
   if (const auto level = privacy_level(config_, job.privacy); level.dp()) {
@@ -159,8 +222,7 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
     log::info(fmt::format("train {}: DP-SGD σ = {:.4g}, q = {:.4g}, C = {}, {} steps → ε = {:.3g} at δ = {:g}", job.name,
                           dp->noise_multiplier, dp->sample_rate, dp->max_grad_norm, dp->steps, dp->epsilon, dp->delta));
   }
-  const auto records = pool_->rows(rows);
-  const auto total = train::pretraining_iterations(spec) + config_.train.iterations;
+  const auto total = train::pretraining_iterations(spec) + train_config.iterations;
   const auto log_every = std::max<std::int64_t>(1, total / 4);
   auto result = train::train_model(spec, records, [&](std::int64_t it) {
     if (it % log_every == 0) log::info(fmt::format("train {}: iteration {}/{}", job.name, it, total));
@@ -168,15 +230,12 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (group_.rank() != 0) return;  // the group's rank 0 records the run
-  const auto quality =
-      job.role == "victim" ? sample_quality(*pool_, result.networks, pool_->rows(s.reference), spec.seed) : SampleQuality{};
-  write_run_record(layout_, job, config_, result, rows, seconds, quality, dp, world_, group_.size());
+  const auto quality = job.role == "victim"
+                           ? sample_quality(*pool_, result.networks, pool_->rows(splits(job.seed).reference), spec.seed)
+                           : SampleQuality{};
+  write_run_record(layout_, job, config_, result, rows, records.size(0), seconds, quality, dp, world_, group_.size());
   log::info(fmt::format("train {}: done in {:.1f} s (final loss D {:.3f}, G {:.3f})", job.name, seconds,
                result.loss_d.back(), result.loss_g.back()));
-}
-
-void Executor::attack(const Job& job) {
-  run_attack_job(job, {.config = config_, .layout = layout_, .world = world_, .pool = *pool_, .splits = splits(job.seed)});
 }
 
 data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed) {
@@ -192,8 +251,37 @@ data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, 
   return data::make_splits(sizes, seed);
 }
 
-bool job_done(const Layout& layout, const Job& job) {
-  return std::filesystem::exists(job.collective() ? layout.attack_record(job.name) : layout.run_record(job.name));
+data::ExtractionSplits make_extraction_splits(const Config& config, const data::Pool& pool, std::uint64_t seed) {
+  const auto& e = config.extraction;
+  return data::make_extraction_splits(pool.labels(),
+                                      {.target_size = e.target_train_size, .target_classes = e.target_classes,
+                                       .transfer_size = e.transfer ? e.transfer_train_size : 0,
+                                       .transfer_classes = e.transfer_classes},
+                                      seed);
+}
+
+std::filesystem::path job_output(const Layout& layout, const Config& config, const Job& job) {
+  switch (job.kind) {
+    case JobKind::kTrain: return layout.run_record(job.name);
+    case JobKind::kAttack: return layout.attack_record(job.name);
+    case JobKind::kClassifier: return classifier_record(layout.classifier_dir(classifier_cache_key(config)));
+    case JobKind::kQueries: return layout.queries(job.name);
+    case JobKind::kRefine: return layout.refined(job.name);
+    case JobKind::kEvaluate: return layout.extraction_record(job.name);
+  }
+  throw std::logic_error("job_output: unknown job kind");
+}
+
+JobState job_state(const Layout& layout, const Config& config, const Job& job) {
+  const auto file = job_output(layout, config, job);
+  if (!std::filesystem::exists(file)) return JobState::kMissing;
+  const auto record = io::H5File::open_read(file);
+  const auto root = record.root();
+  return root.has_attr("job_hash") && root.attr_string("job_hash") == job.hash ? JobState::kDone : JobState::kStale;
+}
+
+bool job_done(const Layout& layout, const Config& config, const Job& job) {
+  return job_state(layout, config, job) == JobState::kDone;
 }
 
 }  // namespace ganleaks::runner

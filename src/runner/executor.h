@@ -2,6 +2,8 @@
 // Runs one job of the plan on this rank: trains a victim or reference GAN, or takes part in a collective
 // attack (queries sharded over ranks in fixed blocks, losses gathered on rank 0, which computes the
 // metrics and commits the attack's record). LibTorch stays behind this header.
+#include <ATen/core/Tensor.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,12 +29,16 @@ class Executor {
   // returned in the report; a failure inside a collective is thrown.
   JobReport run(const Job& job, const std::function<void()>& between_steps = {});
 
-  // The split of one seed, identical on every rank.
+  // The split of one seed, identical on every rank: membership (victims, reference, hold-out) or extraction
+  // (the target's training set, the transfer domain), as experiment.task has it.
   const data::SeedSplits& splits(std::uint64_t seed);
+  const data::ExtractionSplits& extraction_splits(std::uint64_t seed);
+  void check_splits(std::uint64_t seed);
 
  private:
   void train(const Job& job, const std::function<void()>& between_steps);
-  void attack(const Job& job);
+  // A training job's records and their pool indices (none for the thief's query answers).
+  std::pair<at::Tensor, std::vector<std::int64_t>> training_records(const Job& job);
 
   Config config_;
   Layout layout_;
@@ -40,12 +46,19 @@ class Executor {
   dist::TensorComm& group_;
   std::shared_ptr<const data::Pool> pool_;
   std::map<std::uint64_t, data::SeedSplits> splits_;
+  std::map<std::uint64_t, data::ExtractionSplits> extraction_splits_;
 };
 
 // The split of one seed under data.member_selection (data/splits.h).
 data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed);
+data::ExtractionSplits make_extraction_splits(const Config& config, const data::Pool& pool, std::uint64_t seed);
 
-// Whether a job's output is already committed (a rerun skips it).
-bool job_done(const Layout& layout, const Job& job);
+// The file whose presence means a job is finished (written last, atomically); a rerun skips such jobs.
+std::filesystem::path job_output(const Layout& layout, const Config& config, const Job& job);
+// kDone: the output exists and was made with the job's current hash; kStale: it exists from other settings
+// (a rerun never overwrites it: runner/experiment.cpp refuses); kMissing: still to do.
+enum class JobState { kMissing, kDone, kStale };
+JobState job_state(const Layout& layout, const Config& config, const Job& job);
+bool job_done(const Layout& layout, const Config& config, const Job& job);
 
 }  // namespace ganleaks::runner

@@ -16,11 +16,13 @@
 #include "data/pool.h"
 #include "dist/tensor_comm.h"
 #include "io/atomic_file.h"
+#include "io/extraction_report.h"
 #include "io/h5.h"
 #include "io/plots.h"
 #include "io/report.h"
 #include "runner/coordinator.h"
 #include "runner/executor.h"
+#include "runner/extraction_job.h"
 #include "runner/provenance.h"
 
 namespace ganleaks::runner {
@@ -63,14 +65,32 @@ Layout prepare_folder(const Config& config, const RunOptions& options) {
     const auto stamp = fmt::format("{:%Y%m%d-%H%M%S}", local_time_now());
     layout.root += "-" + stamp;
   }
-  if (fs::exists(layout.config()) && read_text(layout.config()) != resolved) {
-    throw UserError(fmt::format(
-        "{} holds an experiment with a different config; its results are kept. Rerun with --fresh to start a new "
-        "folder, or change experiment.name",
-        layout.root.string()));
+  // Finished jobs are reused when their hash (what they were computed from) still matches; a record made
+  // from other settings is never overwritten.
+  const bool changed = fs::exists(layout.config()) && read_text(layout.config()) != resolved;
+  if (fs::exists(layout.root)) {
+    std::vector<std::string> stale;
+    for (const auto& job : make_plan(config)) {
+      if (job_state(layout, config, job) == JobState::kStale) stale.push_back(fs::relative(job_output(layout, config, job), layout.root).string());
+    }
+    if (!stale.empty()) {
+      const auto count = stale.size();
+      stale.resize(std::min<std::size_t>(count, 3));
+      throw UserError(fmt::format(
+          "{} holds results of a different config: {} finished job(s) were computed with other settings ({}{}); they are "
+          "kept. Rerun with --fresh to start a new folder, or change experiment.name",
+          layout.root.string(), count, fmt::join(stale, ", "), count > 3 ? ", ..." : ""));
+    }
+  }
+  if (changed) {
+    // Nothing finished depends on what changed (a sweep extended, say): keep the old config beside the new one.
+    const auto old = layout.root / fmt::format("config-until-{:%Y%m%d-%H%M%S}.toml", local_time_now());
+    std::error_code ec;
+    fs::rename(layout.config(), old, ec);
   }
   std::error_code ec;
-  for (const auto& dir : {layout.root, layout.logs(), layout.root / "runs", layout.root / "attacks"}) {
+  for (const auto& dir : {layout.root, layout.logs(), layout.root / "runs", layout.root / "attacks", layout.root / "queries",
+                          layout.root / "refined", layout.root / "extraction", layout.cache()}) {
     fs::create_directories(dir, ec);
     if (ec) throw UserError(fmt::format("cannot create results folder {}: {}", dir.string(), ec.message()));
   }
@@ -110,7 +130,8 @@ std::string describe_plan(const Config& config) {
                                 layout.root.string());
   int done = 0;
   for (const auto& job : jobs) {
-    const bool finished = job_done(layout, job);
+    const auto state = job_state(layout, config, job);
+    const bool finished = state == JobState::kDone;
     done += finished;
     std::string deps;
     for (int d : job.depends_on) deps += (deps.empty() ? "" : ", ") + jobs[d].name;
@@ -120,17 +141,54 @@ std::string describe_plan(const Config& config) {
       privacy = fmt::format("DP-SGD σ = {:.3g}, q = {:.3g}, {} steps: ε = {:.3g} at δ = {:g}", dp.noise_multiplier,
                             dp.sample_rate, dp.steps, dp.epsilon, dp.delta);
     }
-    out += fmt::format("  [{:>3}] {:<7} {:<28} {}{}{}\n", job.id, job.collective() ? "attack" : "train", job.name,
-                       deps.empty() ? "" : "after " + deps, privacy, finished ? "  (done)" : "");
+    out += fmt::format("  [{:>3}] {:<10} {:<28} {}{}{}\n", job.id, kind_name(job.kind), job.name,
+                       deps.empty() ? "" : "after " + deps, privacy,
+                       finished ? "  (done)" : state == JobState::kStale ? "  (done with other settings: kept, blocks a rerun)" : "");
   }
   out += fmt::format("{} of {} already done.\n", done, jobs.size());
   return out;
 }
 
+namespace {
+
+// report.md and friends of an extraction experiment.
+std::string write_extraction_report(const Config& config, const Layout& layout) {
+  const auto rows = io::read_extraction_rows(layout.results());
+  std::string classifier;
+  {
+    const auto file = io::H5File::open_read(layout.results());
+    if (file.root().has("classifier")) {
+      const auto c = file.root().open_group("classifier");
+      classifier = fmt::format("The classifier behind the features and class histograms reaches {:.1f} % accuracy on "
+                               "Fashion-MNIST's {} test images (not Inception: FIDs here compare within this project only).",
+                               100 * c.attr_double("test_accuracy"), c.attr_int("test_records"));
+    }
+  }
+  const auto body = io::extraction_markdown(rows, classifier);
+  const auto text = fmt::format(
+      "# ganleaks report: {}\n\nModel extraction (Stealing GANs, Hu & Pang 2021): target {} trained on {} Fashion-MNIST "
+      "records; fidelity = FID(attack, target), accuracy = FID(attack, real).\n\n{}"
+      "![FID vs queries](plots/fid_vs_queries.png)\n\n## Resolved config\n\n```toml\n{}```\n\n"
+      "Provenance: `provenance.toml`; per-rank logs: `logs/`; every evaluation: `results.h5` (/extraction); answers: "
+      "`queries/`, refined samples: `refined/`; LaTeX tables: `report.tex`.\n",
+      config.experiment.name, fmt::join(config.model.names, ", "), config.extraction.target_train_size, body,
+      to_toml(config));
+  write_text(layout.report_md(), text);
+  write_text(layout.report_csv(), io::extraction_csv(rows));
+  write_text(layout.report_tex(), io::extraction_latex(rows));
+  if (const auto problem = io::write_extraction_plots(rows, layout.plots()); !problem.empty()) {
+    log::warn(fmt::format("plots not drawn: {}; tables and data are complete", problem));
+  }
+  return body;
+}
+
+}  // namespace
+
 std::string write_report(const Config& config, const Layout& layout) {
   if (!fs::exists(layout.results())) {
     throw UserError(fmt::format("{}: no such file; run `ganleaks run` for this config first", layout.results().string()));
   }
+  if (config.experiment.task == "extraction") return write_extraction_report(config, layout);
   const auto rows = io::read_attack_rows(layout.results());
   const auto auc = io::auc_table(rows, io::TableStyle::kMarkdown);
   auto victims = io::victim_table_markdown(layout.results(), rows);
@@ -169,27 +227,39 @@ std::string assemble_results(const Config& config, const Layout& layout) {
     root.set_attr("config", to_toml(config));
     if (fs::exists(layout.provenance())) root.set_attr("provenance", read_text(layout.provenance()));
     for (const auto seed : config.experiment.seeds) {
-      const auto s = make_seed_splits(config, pool, seed);
       const auto g = root.create_group(fmt::format("splits/seed{}", seed));
+      if (config.experiment.task == "extraction") {
+        const auto s = make_extraction_splits(config, pool, seed);
+        g.write("target", std::span<const std::int64_t>(s.target));
+        g.write("transfer", std::span<const std::int64_t>(s.transfer));
+        g.set_attr("note", "the thief's partial real data = first extraction.partial_real of target");
+        continue;
+      }
+      const auto s = make_seed_splits(config, pool, seed);
       g.write("reference", std::span<const std::int64_t>(s.reference));
       g.write("holdout", std::span<const std::int64_t>(s.holdout));
       g.write("train_pool", std::span<const std::int64_t>(s.train_pool));
       g.set_attr("note", "victim training set of size n = first n of train_pool");
     }
     for (const auto& job : jobs) {
-      if (job.collective()) {
-        const auto in = io::H5File::open_read(layout.attack_record(job.name));
-        for (const auto& group : in.root().children()) io::copy_group(in, group, out, "attacks/" + group);
-      } else {
-        const auto in = io::H5File::open_read(layout.run_record(job.name));
-        io::copy_group(in, "/", out, "runs/" + job.name);
+      const auto in = io::H5File::open_read(job_output(layout, config, job));
+      switch (job.kind) {
+        case JobKind::kAttack:
+          for (const auto& group : in.root().children()) io::copy_group(in, group, out, "attacks/" + group);
+          break;
+        case JobKind::kTrain: io::copy_group(in, "/", out, "runs/" + job.name); break;
+        case JobKind::kClassifier: io::copy_group(in, "/", out, "classifier"); break;
+        // The answers and refined images stay in their own files; results.h5 gets their records.
+        case JobKind::kQueries: io::copy_group(in, "record", out, "queries/" + job.name); break;
+        case JobKind::kRefine: io::copy_group(in, "record", out, "refined/" + job.name); break;
+        case JobKind::kEvaluate: io::copy_group(in, "/", out, "extraction/" + job.name); break;
       }
     }
   });
   return write_report(config, layout);
 }
 
-Layout run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world) {
+RunOutcome run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world) {
   if (world.size() % config.experiment.ranks_per_run != 0) {
     throw UserError(fmt::format("{}: experiment.ranks_per_run = {} does not divide the {} ranks of this job; launch a "
                                 "multiple of {} ranks",
@@ -219,10 +289,11 @@ Layout run_experiment(const Config& config, const RunOptions& options, const dis
   world.all_reduce(std::span(&failed, 1), dist::ReduceOp::kMax);
   if (failed) throw UserError(load_error.empty() ? "the dataset could not be read on another rank" : load_error);
 
-  // A user-supplied LPIPS model is checked (loaded and probed) before any work starts.
+  // A user-supplied LPIPS model or FID feature network is checked (loaded and probed) before any work starts.
   if (config.attack.lambda_lpips > 0) {
     on_root_agreed(world, [&] { attacks::Lpips(config.attack.lpips_model, 1, config.data.image_size); });
   }
+  if (config.experiment.task == "extraction") on_root_agreed(world, [&] { check_feature_network(config); });
 
   log::start(layout.rank_log(world.rank()), world.rank(), world.is_root());
   const auto provenance = provenance_toml(options.command_line, world);  // collective: gathers host names
@@ -238,12 +309,13 @@ Layout run_experiment(const Config& config, const RunOptions& options, const dis
   const auto leaders = world.split(leader ? 0 : -1, world.rank());
   Executor executor(config, layout, world, group_tensors, pool);
   // Splits are checked up front so that impossible sizes are a clean error on every rank.
-  for (const auto seed : config.experiment.seeds) executor.splits(seed);
+  for (const auto seed : config.experiment.seeds) executor.check_splits(seed);
 
+  std::int64_t outcome[3] = {0, 0, static_cast<std::int64_t>(jobs.size())};  // interrupted, jobs done, jobs
   try {
     if (world.is_root()) {
       std::vector<bool> done;
-      for (const auto& job : jobs) done.push_back(job_done(layout, job));
+      for (const auto& job : jobs) done.push_back(job_done(layout, config, job));
       const auto started = std::chrono::steady_clock::now();
       Coordinator coordinator(jobs, done, *leaders, [&](const JobReport& report, const Job& job) {
         log::info(fmt::format("done {} on rank {} in {:.1f} s", job.name, report.rank, report.wall_seconds));
@@ -258,8 +330,13 @@ Layout run_experiment(const Config& config, const RunOptions& options, const dis
       relay_to_group(group, std::nullopt);
       coordinator.drain();
       if (coordinator.failure()) throw std::runtime_error(*coordinator.failure());
-      log::info(fmt::format("all {} jobs done in {:.1f} s", jobs.size(),
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      outcome[0] = coordinator.interrupted();
+      outcome[1] = coordinator.jobs_done();
+      log::info(coordinator.interrupted()
+                    ? fmt::format("interrupted after {:.1f} s: {} of {} jobs done; rerun to resume", seconds,
+                                  coordinator.jobs_done(), jobs.size())
+                    : fmt::format("all {} jobs done in {:.1f} s", jobs.size(), seconds));
     } else if (leader) {
       run_worker(*leaders, [&](const Job& job) {
         relay_to_group(group, job);
@@ -274,8 +351,9 @@ Layout run_experiment(const Config& config, const RunOptions& options, const dis
     std::fprintf(stderr, "ganleaks: rank %d failed: %s\n", world.rank(), e.what());
     dist::Environment::abort(1);
   }
-  world.barrier();
-  return layout;
+  // Every rank learns how the run ended, so that all exit alike (kExitInterrupted when a signal stopped it).
+  world.all_reduce(std::span(outcome), dist::ReduceOp::kMax);
+  return {.layout = layout, .interrupted = outcome[0] != 0, .jobs_done = outcome[1], .jobs_total = outcome[2]};
 }
 
 }  // namespace ganleaks::runner

@@ -15,10 +15,16 @@ struct RunOptions {
   std::string command_line;  // recorded in the provenance
 };
 
+struct RunOutcome {
+  Layout layout;             // the experiment folder
+  bool interrupted = false;  // a signal stopped it early (core/interrupt.h); a rerun resumes
+  std::int64_t jobs_done = 0, jobs_total = 0;
+};
+
 // Collective over `world`. Throws UserError on every rank alike when the input is bad (before any work);
-// a failure after that ends the whole job (MPI_Abort) rather than leave ranks waiting.
-// Returns the experiment folder.
-Layout run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world);
+// a failure after that ends the whole job (MPI_Abort) rather than leave ranks waiting. Every rank returns the
+// same outcome.
+RunOutcome run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world);
 
 // The plan as a table for `ganleaks plan` (which jobs, what they need, which are already done).
 std::string describe_plan(const Config& config);

@@ -18,6 +18,14 @@ struct Layout {
   std::filesystem::path attack_record(const std::string& attack) const {
     return root / "attacks" / (attack + ".h5");
   }
+  // Extraction: the target's answers to the thief's queries, accuracy extraction's refined samples (both with
+  // /images), and one evaluation record per extraction evaluation.
+  std::filesystem::path queries(const std::string& job) const { return root / "queries" / (job + ".h5"); }
+  std::filesystem::path refined(const std::string& job) const { return root / "refined" / (job + ".h5"); }
+  std::filesystem::path extraction_record(const std::string& job) const { return root / "extraction" / (job + ".h5"); }
+  // Shared by every experiment under the same results_dir: the FID/JS classifier is trained once per setting.
+  std::filesystem::path cache() const { return root.parent_path() / "cache"; }
+  std::filesystem::path classifier_dir(const std::string& key) const { return cache() / ("classifier-" + key); }
   std::filesystem::path results() const { return root / "results.h5"; }
   std::filesystem::path report_md() const { return root / "report.md"; }
   std::filesystem::path report_csv() const { return root / "report.csv"; }

@@ -28,10 +28,11 @@ struct JobReport {
   double wall_seconds = 0;
   int rank = 0;
   std::string host;
+  bool interrupted = false;  // stopped early by a signal (core/interrupt.h), checkpointed; not done
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & job_id & ok & error & wall_seconds & rank & host;
+    ar & job_id & ok & error & wall_seconds & rank & host & interrupted;
   }
 };
 

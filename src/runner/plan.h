@@ -40,7 +40,14 @@ struct DpSettings {
 };
 DpSettings dp_settings(const Config& config, const PrivacyLevel& level, std::int64_t train_size);
 
-enum class JobKind : int { kTrain = 0, kAttack = 1 };
+// kTrain: one model of the zoo (victim, reference, extraction target, attack GAN, transfer run) on one rank or a
+// data-parallel group. kClassifier: the FID/JS classifier (one rank, cached across experiments). The others are
+// collective over every rank: kAttack a membership attack; kQueries the target answering the thief's queries
+// (defended or not); kRefine accuracy extraction's subsampling; kEvaluate an extraction FID/JS evaluation.
+enum class JobKind : int { kTrain = 0, kAttack = 1, kClassifier = 2, kQueries = 3, kRefine = 4, kEvaluate = 5 };
+
+// "train", "attack", "classifier", "queries", "refine", "evaluate": for plans and logs.
+std::string_view kind_name(JobKind kind);
 
 struct Job {
   int id = -1;
@@ -51,15 +58,30 @@ struct Job {
   std::int64_t train_size = 0;  // victim n (victim and attack jobs); reference set size (reference jobs)
   std::uint64_t seed = 0;
   std::string privacy;          // victim and attack jobs: PrivacyLevel::label ("" = non-private)
-  std::string model;            // one of model.name
+  std::string model;            // one of model.name (extraction: the target, or for attack runs an attack model)
   std::vector<int> depends_on;  // job ids
+  // Extraction (docs/extraction.md). role of train jobs: "target", "attack" or "transfer".
+  std::string prior;            // queries, attack runs: the thief's latent prior
+  std::string defense;          // queries, attack runs: a defense of kDefenseNames ("" = none)
+  double strength = 0;          // its strength
+  std::int64_t queries = 0;     // queries: answers to make; refine: generator calls; attack runs: answers used
+  std::string input;            // attack runs: the queries/refine job they train on; evaluations: the run evaluated
+  std::string init;             // transfer runs: the run whose weights they start from ("" = from scratch)
+  std::string method;           // attack runs and evaluations: "fidelity", "accuracy-mh", "transfer-scratch", ...
+  // What the job's output depends on, hashed: its own settings and its dependencies' hashes (job_hash). A
+  // finished job's record carries it; a rerun reuses the record only if the hash still matches.
+  std::string hash;
 
-  // Attack jobs shard their queries over all ranks, so every rank takes part in them.
-  bool collective() const { return kind == JobKind::kAttack; }
+  // Attack, query, refine and evaluation jobs shard their work over all ranks, so every rank takes part.
+  bool collective() const {
+    return kind == JobKind::kAttack || kind == JobKind::kQueries || kind == JobKind::kRefine || kind == JobKind::kEvaluate;
+  }
+  bool trains() const { return kind == JobKind::kTrain; }
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar & id & kind & name & role & setting & train_size & seed & privacy & model & depends_on;
+    ar & prior & defense & strength & queries & input & init & method & hash;
   }
 };
 
@@ -69,10 +91,30 @@ std::string model_tag(const Config& config, const std::string& model);
 std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "",
                             const std::string& model_tag = "");
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");
+// Extraction: the evaluation of the target itself, whose record holds the target's and the real data's feature
+// statistics that every attack evaluation of (model, seed) compares with.
+std::string target_run_name(const Config& config, const std::string& target_model, std::uint64_t seed);
+std::string target_evaluation_name(const Config& config, const std::string& target_model, std::uint64_t seed);
 // The result group of one attack variant: "<attack id>-cal" or "<attack id>-uncal".
 std::string attack_group_name(const Job& attack, bool calibrated);
 
+// The job graph of the config's experiment.task, every job with its hash.
 std::vector<Job> make_plan(const Config& config);
+
+// Extraction: the thief's fidelity-extraction budgets, fidelity_queries plus the defense and accuracy budgets
+// (so that every defended or refined run has its undefended black-box run at the same budget), ascending.
+std::vector<std::int64_t> fidelity_budgets(const Config& config);
+// A defense variant of the [defenses] grids: "jpeg" at 20 is labelled "jpeg20".
+struct DefenseVariant {
+  std::string name;
+  double strength = 0;
+  std::string label() const;
+};
+std::vector<DefenseVariant> defense_variants(const Config& config);
+
+// The FID/JS classifier's cache key: a hash of everything its weights depend on (data, [features] classifier
+// keys), so that experiments with the same settings share one trained classifier (Layout::classifier_dir).
+std::string classifier_cache_key(const Config& config);
 
 // Query-set size m for a training-set size n: min(n, attack.max_queries).
 std::int64_t query_count(const Config& config, std::int64_t train_size);

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/interrupt.h"
 #include "core/seeding.h"
 #include "dist/tensor_comm.h"
 #include "io/atomic_file.h"
@@ -482,6 +483,8 @@ RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std:
   if (std::filesystem::exists(checkpoint)) {
     start = load_checkpoint(checkpoint, s, sampler, dp, result);
     result.resumed_from = start;
+  } else if (!spec.init_from.empty()) {
+    models::load_weights(s.nets, spec.init_from);
   }
 
   Loop loop(spec, records, s, sampler, dp, result);
@@ -495,17 +498,21 @@ RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std:
   const auto total = loop.pretraining() + spec.train.iterations;
   for (std::int64_t it = start; it < total; ++it) {
     const auto losses = loop.iteration(it);
+    // The group's losses and its vote on stopping travel in one all-reduce per iteration.
+    const double stop_vote = spec.interrupt && spec.interrupt() ? 1.0 : 0.0;
     std::vector<at::Tensor> record{
-        torch::tensor({losses.loss_d, losses.loss_g, losses.clipped_rows, losses.rows}, torch::kFloat64)};
+        torch::tensor({losses.loss_d, losses.loss_g, losses.clipped_rows, losses.rows, stop_vote}, torch::kFloat64)};
     group.sum(record);
     const auto* r = record[0].data_ptr<double>();
     result.loss_d.push_back(static_cast<float>(r[0]));
     result.loss_g.push_back(static_cast<float>(r[1]));
     if (dp) result.dp_clipped_fraction.push_back(r[3] > 0 ? static_cast<float>(r[2] / r[3]) : 0.0f);
-    if (group.rank == 0 && (it + 1) % spec.train.checkpoint_every == 0 && it + 1 < total) {
+    const bool stop = r[4] > 0 && it + 1 < total;
+    if (group.rank == 0 && ((it + 1) % spec.train.checkpoint_every == 0 || stop) && it + 1 < total) {
       save_checkpoint(checkpoint, s, sampler, dp, it + 1, result);
     }
     if (on_step) on_step(it + 1);
+    if (stop) throw Interrupted("training");
   }
   result.iterations = total;
   s.g().set_progress(1.0);

@@ -39,6 +39,11 @@ struct RunSpec {
   dist::TensorComm* group = nullptr;
   std::uint64_t seed = 0;          // weights, latent draws and batch order all derive from it
   std::filesystem::path run_dir;   // receives checkpoint.pt and the release (models/zoo.h: generator.pt, ...)
+  // A release of the same model to start from instead of fresh weights (fine-tuning; optimisers start fresh).
+  std::filesystem::path init_from;
+  // Asked after every iteration (null: never): true stops the run there with a checkpoint and throws
+  // ganleaks::Interrupted (core/interrupt.h); a data-parallel group stops at the step any of its ranks asks to.
+  std::function<bool()> interrupt;
 };
 
 struct RunResult {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "runner/messages.h"
@@ -149,6 +150,88 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   EXPECT_FALSE(r2.finished.ok);
   EXPECT_EQ(r2.finished.error, "out of memory");
   EXPECT_EQ(r2.finished.host, "node7");
+}
+
+}  // namespace
+}  // namespace ganleaks::runner
+
+namespace ganleaks::runner {
+namespace {
+
+Config extraction_config() {
+  Config c;
+  c.experiment.task = "extraction";
+  c.model.names = {"sngan"};
+  c.extraction.attack_models = {"dcgan"};
+  c.extraction.fidelity_queries = {1000, 4000};
+  c.extraction.accuracy_queries = {3000};
+  c.extraction.refiners = {"mh"};
+  c.extraction.defenses = {"jpeg", "linear"};
+  c.extraction.defense_queries = 2000;
+  c.defenses.jpeg_quality = {10, 50};
+  c.extraction.transfer = true;
+  return c;
+}
+
+// One classifier, then per (target, seed): the target and its evaluation, the answers per prior and defense,
+// an attack run and its evaluation per budget; undefended fidelity extraction also at the defense and accuracy
+// budgets; the transfer study from the largest fidelity run.
+TEST(Plan, ExtractionJobsAndTheirDependencies) {
+  const auto config = extraction_config();
+  const auto jobs = make_plan(config);
+  std::map<std::string, const Job*> by_name;
+  for (const auto& job : jobs) {
+    EXPECT_TRUE(by_name.emplace(job.name, &job).second) << "duplicate " << job.name;
+    for (int dep : job.depends_on) EXPECT_LT(dep, job.id) << job.name;
+  }
+  EXPECT_EQ(fidelity_budgets(config), (std::vector<std::int64_t>{1000, 2000, 3000, 4000}));
+  // classifier, target, eval-target, queries-normal, 4 x (attack + eval), 3 defended queries x (queries + attack +
+  // eval), refine + attack + eval, 2 x (transfer + eval)
+  EXPECT_EQ(jobs.size(), 1u + 2 + 1 + 8 + 9 + 3 + 4);
+  EXPECT_EQ(jobs.front().kind, JobKind::kClassifier);
+  const auto& answers = *by_name.at("queries-normal-s0");
+  EXPECT_EQ(answers.queries, 4000);
+  EXPECT_EQ(answers.kind, JobKind::kQueries);
+  EXPECT_TRUE(answers.collective());
+  const auto& jpeg = *by_name.at("queries-normal-jpeg10-s0");
+  EXPECT_EQ(jpeg.defense, "jpeg");
+  EXPECT_EQ(jpeg.strength, 10);
+  EXPECT_EQ(jpeg.queries, 2000);
+  EXPECT_TRUE(by_name.contains("queries-normal-linear0.5-s0"));
+  const auto& run = *by_name.at("attack-dcgan-normal-q2000-s0");
+  EXPECT_EQ(run.role, "attack");
+  EXPECT_EQ(run.input, "queries-normal-s0");
+  EXPECT_EQ(run.queries, 2000);
+  EXPECT_EQ(run.model, "dcgan");
+  const auto& eval = *by_name.at("eval-attack-dcgan-normal-jpeg50-q2000-s0");
+  EXPECT_EQ(eval.kind, JobKind::kEvaluate);
+  EXPECT_EQ(jobs[eval.depends_on[0]].name, "attack-dcgan-normal-jpeg50-q2000-s0");
+  EXPECT_EQ(jobs[eval.depends_on[1]].name, "eval-target-s0");
+  const auto& refined = *by_name.at("refined-mh-q3000-s0");
+  EXPECT_EQ(refined.kind, JobKind::kRefine);
+  EXPECT_EQ(by_name.at("attack-dcgan-mh-q3000-s0")->method, "accuracy-mh");
+  const auto& finetune = *by_name.at("transfer-finetune-dcgan-s0");
+  EXPECT_EQ(finetune.init, "attack-dcgan-normal-q4000-s0");
+  EXPECT_EQ(by_name.at("transfer-scratch-dcgan-s0")->init, "");
+  EXPECT_TRUE(by_name.contains("eval-transfer-scratch-dcgan-s0"));
+}
+
+TEST(Plan, DefenseVariantsFollowTheGrids) {
+  const auto variants = defense_variants(extraction_config());
+  ASSERT_EQ(variants.size(), 3u);
+  EXPECT_EQ(variants[0].label(), "jpeg10");
+  EXPECT_EQ(variants[1].label(), "jpeg50");
+  EXPECT_EQ(variants[2].label(), "linear0.5");
+}
+
+TEST(Plan, ClassifierCacheKeyChangesWithItsSettings) {
+  auto config = extraction_config();
+  const auto key = classifier_cache_key(config);
+  EXPECT_EQ(key.size(), 16u);
+  config.extraction.fidelity_queries = {500};  // not a classifier setting
+  EXPECT_EQ(classifier_cache_key(config), key);
+  config.features.classifier_iterations += 1;
+  EXPECT_NE(classifier_cache_key(config), key);
 }
 
 }  // namespace
