@@ -43,8 +43,19 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Train the victims of a sweep, attack them and write the leak table");
   run->add_option("config", config_path, "Experiment config (TOML)")->required();
   run->add_flag("--fresh", fresh, "Start over in a new results folder instead of resuming");
-  auto* plan = app.add_subcommand("plan", "Print the expanded job list without running it");
+  std::string slice;
+  run->add_option("--slice", slice,
+                  "Run slice k/N of the plan (0 <= k < N; Slurm arrays): its share of the jobs and the unfinished jobs "
+                  "they need; slices may run at the same time");
+  auto* plan = app.add_subcommand("plan", "Print the expanded job list and its estimated cost without running it");
   plan->add_option("config", config_path, "Experiment config (TOML)")->required();
+  runner::PlanOptions plan_options;
+  plan->add_option("--ranks", plan_options.ranks, "Ranks for the wall-time estimate")->check(CLI::PositiveNumber)->capture_default_str();
+  plan->add_option("--gpu-speedup", plan_options.gpu_speedup,
+                   "Assumed speed of one GPU rank relative to one CPU core here, for the GPU-hours estimate")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  bool no_estimate = false;
+  plan->add_flag("--no-estimate", no_estimate, "List the jobs only; do not time the models for a cost estimate");
   auto* report = app.add_subcommand("report", "Rebuild report.md and report.csv from results.h5");
   report->add_option("config", config_path, "Experiment config (TOML)")->required();
   auto* fid = app.add_subcommand(
@@ -109,11 +120,14 @@ int main(int argc, char** argv) {
   try {
     const auto config = load_config(config_path);
     if (plan->parsed()) {
-      if (world.is_root()) std::cout << runner::describe_plan(config);
+      plan_options.estimate = !no_estimate;
+      if (world.is_root()) std::cout << runner::describe_plan(config, plan_options);
     } else if (report->parsed()) {
       if (world.is_root()) std::cout << runner::write_report(config, runner::layout_for(config));
     } else {
-      const auto outcome = runner::run_experiment(config, {.fresh = fresh, .command_line = command_line}, world);
+      const auto outcome = runner::run_experiment(
+          config, {.fresh = fresh, .command_line = command_line, .slice = slice.empty() ? runner::Slice{} : runner::parse_slice(slice)},
+          world);
       const auto& layout = outcome.layout;
       if (outcome.interrupted) {
         if (world.is_root()) {
@@ -123,6 +137,15 @@ int main(int argc, char** argv) {
                        layout.root.c_str());
         }
         return kExitInterrupted;
+      }
+      if (!outcome.complete) {  // a slice whose siblings are still running
+        if (world.is_root()) {
+          std::printf("ganleaks: slice %s done; %lld of %lld jobs of the experiment done. results.h5 is written by the run "
+                      "that finishes the last job (or by `ganleaks run %s` once the slices are done)\n",
+                      slice.c_str(), static_cast<long long>(outcome.jobs_done), static_cast<long long>(outcome.jobs_total),
+                      config_path.c_str());
+        }
+        return 0;
       }
       if (world.is_root()) {
         const auto table = runner::assemble_results(config, layout);

@@ -139,6 +139,7 @@ Classifier train_classifier(const at::Tensor& images, std::span<const std::int64
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
+    if (training.on_step) training.on_step(it + 1);
   }
   model->eval();
   return model;

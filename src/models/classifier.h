@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 
 namespace ganleaks::models {
@@ -55,6 +56,7 @@ struct ClassifierTraining {
   double weight_decay = 0.0;   // Adam's L2 term
   bool flip = false;           // random horizontal flips; at the default length they cost ~0.4 points
   std::uint64_t seed = 0;
+  std::function<void(int)> on_step;  // after every iteration (the coordinator answers other ranks there)
 };
 
 // Trains a classifier on images (N, channels, H, W) in [-1, 1] with labels in [0, classes) and returns it in

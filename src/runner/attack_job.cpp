@@ -74,6 +74,7 @@ class AttackRun {
   }
 
   void run() {
+    const auto start = std::chrono::steady_clock::now();
     if (root()) {
       log::info(fmt::format("attack {}: {} queries in {} blocks over {} ranks", job_.name, total_, blocks_,
                             in_.world.size()));
@@ -91,7 +92,8 @@ class AttackRun {
     }
     if (!root()) return;
     write_attack_record(in_.layout.attack_record(job_.name), job_, in_.config, queries_, victim_losses,
-                        reference_losses);
+                        reference_losses, placement(0, in_.world.size()),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     log::info(fmt::format("attack {}: done", job_.name));
   }
 

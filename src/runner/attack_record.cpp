@@ -38,7 +38,8 @@ void write_intervals(const io::H5Group& group, const std::vector<double>& scores
 }  // namespace
 
 void write_attack_record(const std::filesystem::path& path, const Job& job, const Config& config,
-                         const data::QuerySet& queries, const Losses& victim, const Losses& reference) {
+                         const data::QuerySet& queries, const Losses& victim, const Losses& reference,
+                         const Placement& where, double seconds) {
   const auto& cfg = config.attack;
   const auto total = static_cast<double>(queries.sample_index.size());
   const auto level = privacy_level(config, job.privacy);
@@ -54,6 +55,8 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
       const auto name = attack_group_name(job, calibrated);
       const auto group = file.root().create_group(name);
       group.set_attr("job_hash", job.hash);
+      record_placement(group, where);
+      group.set_attr("wall_seconds", seconds);
       group.set_attr("model", job.model);
       group.set_attr("train_size", job.train_size);
       group.set_attr("setting", job.setting);

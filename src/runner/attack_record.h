@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "data/splits.h"
 #include "runner/plan.h"
+#include "runner/provenance.h"
 
 namespace ganleaks::runner {
 
@@ -21,7 +22,9 @@ struct Losses {
 };
 
 // `reference` is used by the calibrated variant only (config.attack.calibrated).
+// `where`: the job's ranks (runner/provenance.h); `seconds` its wall time.
 void write_attack_record(const std::filesystem::path& file, const Job& job, const Config& config,
-                         const data::QuerySet& queries, const Losses& victim, const Losses& reference);
+                         const data::QuerySet& queries, const Losses& victim, const Losses& reference,
+                         const Placement& where, double seconds);
 
 }  // namespace ganleaks::runner

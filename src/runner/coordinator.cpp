@@ -115,6 +115,7 @@ void Coordinator::record(const JobReport& report) {
 }
 
 std::optional<Job> Coordinator::next_for_root() {
+  serve_pending();  // workers that asked while rank 0 was busy choose first: rank 0 can serve between its steps
   while (true) {
     const int job = pick(0);
     if (job == kStop) return std::nullopt;

@@ -3,6 +3,7 @@
 // it is handed to every rank, and rank 0 joins it last, after all others have it, so that nobody waits
 // in a collective for a rank that is waiting for rank 0. Rank 0 works too: it answers requests between
 // its own training steps (serve_pending) and while it has nothing to do.
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <set>
@@ -30,6 +31,7 @@ class Coordinator {
   // A signal stopped the run (core/interrupt.h): no job is handed out after it, the ones cut short stay undone.
   bool interrupted() const { return interrupted_; }
   int jobs_done() const { return done_count_; }
+  int jobs_running() const { return static_cast<int>(std::ranges::count(state_, State::kRunning)); }
   int jobs_total() const { return static_cast<int>(jobs_.size()); }
 
  private:

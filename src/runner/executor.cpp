@@ -19,6 +19,7 @@
 #include "metrics/fid.h"
 #include "runner/attack_job.h"
 #include "runner/extraction_job.h"
+#include "runner/provenance.h"
 #include "train/trainer.h"
 
 namespace ganleaks::runner {
@@ -94,9 +95,7 @@ void write_run_record(const Layout& layout, const Job& job, const Config& config
     if (!job.init.empty()) root.set_attr("init", job.init);
     root.set_attr("records", records);
     root.set_attr("wall_seconds", seconds);
-    root.set_attr("rank", static_cast<std::int64_t>(world.rank()));
-    root.set_attr("ranks", static_cast<std::int64_t>(ranks));
-    root.set_attr("host", dist::host_name());
+    record_placement(root, placement(world.rank(), ranks));
     // Images: FID on pooled pixels (sample_fid, as before); records: the dimension-wise error.
     const bool fid = quality.measure == metrics::kPooledPixelExtractor;
     root.set_attr("sample_fid", fid ? quality.value : std::numeric_limits<double>::quiet_NaN());
@@ -153,7 +152,7 @@ JobReport Executor::run(const Job& job, const std::function<void()>& between_ste
   const auto start = std::chrono::steady_clock::now();
   const auto run_local = [&] {
     if (job.kind == JobKind::kClassifier) {
-      train_classifier_job(job, config_, layout_);
+      train_classifier_job(job, config_, layout_, world_.rank(), between_steps);
     } else {
       train(job, between_steps);
     }
@@ -210,7 +209,7 @@ void Executor::train(const Job& job, const std::function<void()>& between_steps)
                         group_.size() > 1 ? fmt::format(", data parallel over {} ranks", group_.size()) : ""));
   const auto start = std::chrono::steady_clock::now();
   train::RunSpec spec{.model = config_.model.only(job.model), .train = train_config,
-                         .seed = derive_seed(job.seed, "run:" + job.name), .run_dir = layout_.run_dir(job.name)};
+                         .seed = training_seed(job), .run_dir = layout_.run_dir(job.name)};
   if (!job.init.empty()) spec.init_from = layout_.run_dir(job.init);
   spec.interrupt = [] { return interrupt_requested(); };
   spec.group = group_.size() > 1 ? &group_ : nullptr;

@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "attacks/lpips.h"
 #include "core/errors.h"
@@ -21,12 +24,24 @@
 #include "io/plots.h"
 #include "io/report.h"
 #include "runner/coordinator.h"
+#include "runner/estimate.h"
 #include "runner/executor.h"
 #include "runner/extraction_job.h"
+#include "runner/progress.h"
 #include "runner/provenance.h"
 
 namespace ganleaks::runner {
 namespace fs = std::filesystem;
+
+Slice parse_slice(const std::string& text) {
+  int index = -1, count = 0;
+  char slash = 0, extra = 0;
+  std::istringstream in(text);
+  if (!(in >> index >> slash >> count) || slash != '/' || (in >> extra) || count < 1 || index < 0 || index >= count) {
+    throw UserError(fmt::format("--slice {}: expected k/N with 0 <= k < N, e.g. --slice 0/4", text));
+  }
+  return {index, count};
+}
 
 Layout layout_for(const Config& config) {
   return Layout{fs::path(config.experiment.results_dir) / config.experiment.name};
@@ -89,8 +104,14 @@ Layout prepare_folder(const Config& config, const RunOptions& options) {
     fs::rename(layout.config(), old, ec);
   }
   std::error_code ec;
-  for (const auto& dir : {layout.root, layout.logs(), layout.root / "runs", layout.root / "attacks", layout.root / "queries",
-                          layout.root / "refined", layout.root / "extraction", layout.cache()}) {
+  std::vector<fs::path> dirs{layout.root, layout.logs(), layout.root / "runs"};
+  if (config.experiment.task == "extraction") {
+    for (const auto* d : {"queries", "refined", "extraction"}) dirs.push_back(layout.root / d);
+    dirs.push_back(layout.cache());
+  } else {
+    dirs.push_back(layout.root / "attacks");
+  }
+  for (const auto& dir : dirs) {
     fs::create_directories(dir, ec);
     if (ec) throw UserError(fmt::format("cannot create results folder {}: {}", dir.string(), ec.message()));
   }
@@ -123,7 +144,7 @@ void on_root_agreed(const dist::Comm& world, Step step) {
 
 }  // namespace
 
-std::string describe_plan(const Config& config) {
+std::string describe_plan(const Config& config, const PlanOptions& options) {
   const auto jobs = make_plan(config);
   const auto layout = layout_for(config);
   std::string out = fmt::format("{} jobs for experiment '{}' ({}):\n", jobs.size(), config.experiment.name,
@@ -146,6 +167,16 @@ std::string describe_plan(const Config& config) {
                        finished ? "  (done)" : state == JobState::kStale ? "  (done with other settings: kept, blocks a rerun)" : "");
   }
   out += fmt::format("{} of {} already done.\n", done, jobs.size());
+  std::map<std::string, int> kinds;
+  std::vector<Job> left;
+  for (const auto& job : jobs) {
+    ++kinds[std::string(kind_name(job.kind))];
+    if (job_state(layout, config, job) != JobState::kDone) left.push_back(job);
+  }
+  std::vector<std::string> counts;
+  for (const auto& [kind, n] : kinds) counts.push_back(fmt::format("{} {}", n, kind));
+  out += fmt::format("Jobs by kind: {}.\n", fmt::join(counts, ", "));
+  if (options.estimate) out += describe_cost(estimate_cost(config, left), options.ranks, options.gpu_speedup);
   return out;
 }
 
@@ -295,7 +326,11 @@ RunOutcome run_experiment(const Config& config, const RunOptions& options, const
   }
   if (config.experiment.task == "extraction") on_root_agreed(world, [&] { check_feature_network(config); });
 
-  log::start(layout.rank_log(world.rank()), world.rank(), world.is_root());
+  // Slices of one experiment run side by side: each keeps its own rank logs.
+  const auto log_file = options.slice.whole() ? layout.rank_log(world.rank())
+                                              : layout.logs() / fmt::format("rank-{}.slice-{}-of-{}.log", world.rank(),
+                                                                            options.slice.index, options.slice.count);
+  log::start(log_file, world.rank(), world.is_root());
   const auto provenance = provenance_toml(options.command_line, world);  // collective: gathers host names
   on_root_agreed(world, [&] { write_text(layout.provenance(), provenance); });
 
@@ -311,17 +346,31 @@ RunOutcome run_experiment(const Config& config, const RunOptions& options, const
   // Splits are checked up front so that impossible sizes are a clean error on every rank.
   for (const auto seed : config.experiment.seeds) executor.check_splits(seed);
 
-  std::int64_t outcome[3] = {0, 0, static_cast<std::int64_t>(jobs.size())};  // interrupted, jobs done, jobs
+  const auto in_slice = jobs_in_slice(jobs, options.slice);
+  std::int64_t outcome[3] = {0, 0, 0};  // interrupted, jobs of the experiment done, complete
   try {
     if (world.is_root()) {
-      std::vector<bool> done;
-      for (const auto& job : jobs) done.push_back(job_done(layout, config, job));
+      std::vector<bool> done;  // for the coordinator, jobs outside this slice count as done
+      for (const auto& job : jobs) done.push_back(!in_slice[job.id] || job_done(layout, config, job));
       const auto started = std::chrono::steady_clock::now();
+      const auto here = std::ranges::count(in_slice, true);
+      const auto outside = static_cast<std::int64_t>(jobs.size()) - here;  // count as done for the coordinator
+      // A progress bar for people watching: stderr is a terminal (launch/mpi says so for the ranks under mpirun).
+      const bool terminal = ::isatty(STDERR_FILENO) != 0 || std::getenv("GANLEAKS_TERMINAL") != nullptr;
+      const Coordinator* self = nullptr;
+      std::optional<Progress> progress;
       Coordinator coordinator(jobs, done, *leaders, [&](const JobReport& report, const Job& job) {
-        log::info(fmt::format("done {} on rank {} in {:.1f} s", job.name, report.rank, report.wall_seconds));
+        const auto status = progress->update(self->jobs_done() - outside, self->jobs_running());
+        log::info(fmt::format("done {} on rank {} ({}) in {:.1f} s; {}", job.name, report.rank, report.host,
+                              report.wall_seconds, status));
+        if (terminal) std::fprintf(stderr, "%s\n", progress->bar().c_str());
       });
-      log::info(fmt::format("experiment {}: {} jobs, {} already done, {} ranks{}", config.experiment.name, jobs.size(),
-                            coordinator.jobs_done(), world.size(),
+      self = &coordinator;
+      progress.emplace(here, coordinator.jobs_done() - outside);
+      log::info(fmt::format("experiment {}: {} jobs{}, {} already done, {} ranks{}", config.experiment.name, here,
+                            options.slice.whole() ? "" : fmt::format(" in slice {} of {} ({} in all)", options.slice.index,
+                                                                     options.slice.count, jobs.size()),
+                            coordinator.jobs_done() - (static_cast<std::int64_t>(jobs.size()) - here), world.size(),
                             per_run > 1 ? fmt::format(" in training groups of {}", per_run) : ""));
       while (auto job = coordinator.next_for_root()) {
         relay_to_group(group, job);
@@ -332,11 +381,13 @@ RunOutcome run_experiment(const Config& config, const RunOptions& options, const
       if (coordinator.failure()) throw std::runtime_error(*coordinator.failure());
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       outcome[0] = coordinator.interrupted();
-      outcome[1] = coordinator.jobs_done();
+      outcome[1] = std::ranges::count_if(jobs, [&](const Job& job) { return job_done(layout, config, job); });
+      outcome[2] = outcome[1] == static_cast<std::int64_t>(jobs.size());
       log::info(coordinator.interrupted()
                     ? fmt::format("interrupted after {:.1f} s: {} of {} jobs done; rerun to resume", seconds,
-                                  coordinator.jobs_done(), jobs.size())
-                    : fmt::format("all {} jobs done in {:.1f} s", jobs.size(), seconds));
+                                  outcome[1], jobs.size())
+                    : fmt::format("{} jobs done in {:.1f} s ({} of {} in the experiment)", here, seconds, outcome[1],
+                                  jobs.size()));
     } else if (leader) {
       run_worker(*leaders, [&](const Job& job) {
         relay_to_group(group, job);
@@ -353,7 +404,8 @@ RunOutcome run_experiment(const Config& config, const RunOptions& options, const
   }
   // Every rank learns how the run ended, so that all exit alike (kExitInterrupted when a signal stopped it).
   world.all_reduce(std::span(outcome), dist::ReduceOp::kMax);
-  return {.layout = layout, .interrupted = outcome[0] != 0, .jobs_done = outcome[1], .jobs_total = outcome[2]};
+  return {.layout = layout, .interrupted = outcome[0] != 0, .complete = outcome[2] != 0, .jobs_done = outcome[1],
+          .jobs_total = static_cast<std::int64_t>(jobs.size())};
 }
 
 }  // namespace ganleaks::runner

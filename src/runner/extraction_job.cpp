@@ -26,6 +26,7 @@
 #include "models/classifier.h"
 #include "models/zoo.h"
 #include "runner/messages.h"
+#include "runner/provenance.h"
 #include "runner/sample_statistics.h"
 
 namespace ganleaks::runner {
@@ -337,6 +338,7 @@ void answer_queries(const Job& job, const ExtractionInputs& in) {
       r.write_matrix("semantic_directions", std::span<const double>(d.data_ptr<double>(), d.numel()), d.size(0), d.size(1));
     }
     r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    record_placement(r, placement(0, in.world.size()));
   });
   log::info(fmt::format("queries {}: {} answers{}", job.name, job.queries,
                         defended ? fmt::format(", utility cost FID {:.3f}", utility.value) : ""));
@@ -491,6 +493,7 @@ void refine(const Job& job, const ExtractionInputs& in) {
     r.write("calibration_real_logits", std::span<const double>(real_logits));
     r.write("calibration_fake_logits", std::span<const double>(fake_logits));
     r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    record_placement(r, placement(0, in.world.size()));
   });
   log::info(fmt::format("refine {}: {} samples from {} generator calls", job.name, refined_count, calls));
 }
@@ -583,6 +586,7 @@ void evaluate(const Job& job, const ExtractionInputs& in) {
       if (refined) r.set_attr("refined", record.attr_int("refined"));
     }
     r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    record_placement(r, placement(0, in.world.size()));
   });
   log::info(fmt::format("evaluate {}: fidelity FID {:.3f}, accuracy FID {:.3f} ({})", job.name, fidelity.value,
                         accuracy.value, evaluator.fid().label()));
@@ -609,7 +613,8 @@ std::filesystem::path classifier_record(const std::filesystem::path& classifier_
   return classifier_dir / "classifier.h5";
 }
 
-void train_classifier_job(const Job& job, const Config& config, const Layout& layout) {
+void train_classifier_job(const Job& job, const Config& config, const Layout& layout, int rank,
+                          const std::function<void()>& between_steps) {
   const auto start = std::chrono::steady_clock::now();
   const auto dir = layout.classifier_dir(classifier_cache_key(config));
   std::filesystem::create_directories(dir);
@@ -626,7 +631,10 @@ void train_classifier_job(const Job& job, const Config& config, const Layout& la
   log::info(fmt::format("classifier: training on {} images, {} iterations", train_images.size(0), f.classifier_iterations));
   const auto model = models::train_classifier(train_images, train_labels, classifier_options(config),
                                               {.iterations = static_cast<int>(f.classifier_iterations),
-                                               .batch_size = f.classifier_batch_size, .lr = f.classifier_lr, .seed = job.seed});
+                                               .batch_size = f.classifier_batch_size, .lr = f.classifier_lr, .seed = job.seed,
+                                               .on_step = [&](int) {
+                                                 if (between_steps) between_steps();
+                                               }});
   const double accuracy = models::classifier_accuracy(model, test_images, test_labels);
   models::save_classifier(model, classifier_file(dir));
   io::write_atomically(classifier_record(dir), [&](const std::filesystem::path& tmp) {
@@ -640,6 +648,7 @@ void train_classifier_job(const Job& job, const Config& config, const Layout& la
     r.set_attr("feature_dim", static_cast<std::int64_t>(f.classifier_feature_dim));
     r.set_attr("cache_key", classifier_cache_key(config));
     r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    record_placement(r, placement(rank, 1));
   });
   log::info(fmt::format("classifier: test accuracy {:.4f} ({} test images), cached in {}", accuracy, test_images.size(0),
                         dir.string()));

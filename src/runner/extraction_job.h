@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "core/config.h"
 #include "data/pool.h"
@@ -36,7 +37,8 @@ void run_extraction_job(const Job& job, const ExtractionInputs& inputs);
 
 // The kClassifier job, on one rank: trains the classifier on Fashion-MNIST's training files, measures its
 // accuracy on the test files, and writes classifier.pt and then classifier_record(dir).
-void train_classifier_job(const Job& job, const Config& config, const Layout& layout);
+void train_classifier_job(const Job& job, const Config& config, const Layout& layout, int rank,
+                          const std::function<void()>& between_steps = {});
 std::filesystem::path classifier_record(const std::filesystem::path& classifier_dir);
 
 // features.extractor = "torchscript": loads and probes the user's network, a UserError naming the file if it is

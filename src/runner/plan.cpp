@@ -273,14 +273,42 @@ std::string job_inputs(const Config& c, const Job& job) {
 
 }  // namespace
 
+std::uint64_t training_seed(const Job& job) {
+  return derive_seed(job.seed, job.role == "attack" ? "thief:" + job.model : "run:" + job.name);
+}
+
 std::vector<Job> make_plan(const Config& config) {
   auto jobs = config.experiment.task == "extraction" ? make_extraction_plan(config) : make_membership_plan(config);
   for (auto& job : jobs) {  // dependencies come first, so their hashes are ready
     auto text = job_inputs(config, job);
+    if (job.trains()) text += fmt::format("|seed{:016x}", training_seed(job));
     for (const int d : job.depends_on) text += "|" + jobs[d].hash;
     job.hash = fmt::format("{:016x}", hash_tag(text));
   }
   return jobs;
+}
+
+bool shared_job(const Job& job) {
+  return job.role == "reference" || job.role == "target" || job.kind == JobKind::kClassifier ||
+         job.kind == JobKind::kQueries || job.kind == JobKind::kRefine || job.method == "target";
+}
+
+std::vector<bool> jobs_in_slice(const std::vector<Job>& jobs, const Slice& slice) {
+  std::vector<int> unit(jobs.size(), -1);
+  int units = 0;
+  for (const auto& job : jobs) {  // dependencies come first in the plan
+    if (shared_job(job)) continue;
+    const auto first = std::ranges::find_if(job.depends_on, [&](int d) { return !shared_job(jobs[d]); });
+    unit[job.id] = first != job.depends_on.end() ? unit[*first] : units++;
+  }
+  std::vector<bool> in(jobs.size(), false);
+  for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {  // dependents before their dependencies
+    if (unit[it->id] >= 0 && unit[it->id] % slice.count == slice.index) in[it->id] = true;
+    if (in[it->id]) {
+      for (const int d : it->depends_on) in[d] = true;
+    }
+  }
+  return in;
 }
 
 std::vector<std::int64_t> fidelity_budgets(const Config& config) {

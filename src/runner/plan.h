@@ -101,6 +101,24 @@ std::string attack_group_name(const Job& attack, bool calibrated);
 // The job graph of the config's experiment.task, every job with its hash.
 std::vector<Job> make_plan(const Config& config);
 
+// The seed of a training job's weights, batches and noise. Every job has its own, except the thief's GANs: one
+// per (attack model, seed) whatever the budget, prior, defense or refiner, so that a sweep over queries or
+// defenses varies only the data the thief trains on, not its starting weights.
+std::uint64_t training_seed(const Job& job);
+
+// A share of the plan for one of N concurrent processes (Slurm job arrays, `ganleaks run --slice k/N`). Jobs
+// that several others need — reference models, the classifier, targets and their evaluations, the target's
+// answers and refined samples — are shared; every other job belongs to the unit of its first non-shared
+// dependency, or starts a unit of its own (a victim with its attacks; an attack run with its evaluation and
+// the transfer run started from it). Unit u is in slice u mod N. A slice is its units' jobs plus every job they
+// depend on (run by whichever slice gets there first; outputs are deterministic and committed atomically).
+struct Slice {
+  int index = 0, count = 1;  // k of N
+  bool whole() const { return count == 1; }
+};
+bool shared_job(const Job& job);
+std::vector<bool> jobs_in_slice(const std::vector<Job>& jobs, const Slice& slice);
+
 // Extraction: the thief's fidelity-extraction budgets, fidelity_queries plus the defense and accuracy budgets
 // (so that every defended or refined run has its undefended black-box run at the same budget), ascending.
 std::vector<std::int64_t> fidelity_budgets(const Config& config);

@@ -236,3 +236,66 @@ TEST(Plan, ClassifierCacheKeyChangesWithItsSettings) {
 
 }  // namespace
 }  // namespace ganleaks::runner
+
+namespace ganleaks::runner {
+namespace {
+
+// Every job that is not shared lies in exactly one slice with its unit; a slice holds what its jobs need.
+TEST(Plan, SlicesPartitionTheUnitsAndCarryTheirDependencies) {
+  for (const auto& config : {sweep_config(), extraction_config()}) {
+    const auto jobs = make_plan(config);
+    std::vector<int> owners(jobs.size(), 0);
+    for (int k = 0; k < 3; ++k) {
+      const auto in = jobs_in_slice(jobs, {k, 3});
+      for (const auto& job : jobs) {
+        if (!in[job.id]) continue;
+        if (!shared_job(job)) ++owners[job.id];
+        for (int d : job.depends_on) EXPECT_TRUE(in[d]) << job.name << " without its dependency " << jobs[d].name;
+      }
+    }
+    for (const auto& job : jobs) {
+      if (!shared_job(job)) EXPECT_EQ(owners[job.id], 1) << job.name;
+    }
+    const auto whole = jobs_in_slice(jobs, {});
+    EXPECT_TRUE(std::ranges::all_of(whole, [](bool b) { return b; }));
+  }
+  // An attack stays with its victim.
+  const auto jobs = make_plan(sweep_config());
+  for (int k = 0; k < 2; ++k) {
+    const auto in = jobs_in_slice(jobs, {k, 2});
+    for (const auto& job : jobs) {
+      if (job.collective() && in[job.id]) EXPECT_TRUE(in[job.depends_on[0]]);
+    }
+  }
+}
+
+// Job hashes follow what a job reads: extending the sweep leaves the existing jobs' hashes; a training setting
+// changes every training job and, through them, every attack; an attack setting only the attacks.
+TEST(Plan, JobHashesChangeWithWhatTheJobDependsOn) {
+  const auto hashes = [](const Config& c) {
+    std::map<std::string, std::string> out;
+    for (const auto& job : make_plan(c)) out[job.name] = job.hash;
+    return out;
+  };
+  const auto base = hashes(sweep_config());
+  auto extended = sweep_config();
+  extended.sweep.train_sizes = {64, 256, 512, 1024};
+  for (const auto& [name, hash] : hashes(extended)) {
+    if (base.contains(name)) EXPECT_EQ(hash, base.at(name)) << name;
+  }
+  auto trained = sweep_config();
+  trained.train.batch_size = 32;
+  for (const auto& [name, hash] : hashes(trained)) EXPECT_NE(hash, base.at(name)) << name;
+  auto attacked = sweep_config();
+  attacked.attack.fbb_samples = 1000;
+  for (const auto& job : make_plan(attacked)) {
+    EXPECT_EQ(job.hash != base.at(job.name), job.collective()) << job.name;
+  }
+  auto extraction = extraction_config();
+  const auto classifier = make_plan(extraction).front().hash;
+  extraction.model.z_dim = 8;  // the classifier is shared through its cache: it does not depend on the GANs
+  EXPECT_EQ(make_plan(extraction).front().hash, classifier);
+}
+
+}  // namespace
+}  // namespace ganleaks::runner
