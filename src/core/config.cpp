@@ -136,6 +136,7 @@ void describe(F& f, Config& c) {
   f.integer("target_train_size", c.extraction.target_train_size, {1, 10'000'000});
   f.int_list("target_classes", c.extraction.target_classes, {0, 9}, /*may_be_empty=*/true);
   f.choice_list("attack_models", c.extraction.attack_models, models::kModelNames);
+  f.integer("attack_iterations", c.extraction.attack_iterations, {0, 1'000'000'000});
   f.choice_list("priors", c.extraction.priors, kPriors);
   f.int_list("fidelity_queries", c.extraction.fidelity_queries, {1, 100'000'000});
   f.int_list("accuracy_queries", c.extraction.accuracy_queries, {1, 100'000'000}, /*may_be_empty=*/true);

@@ -115,6 +115,7 @@ struct ExtractionConfig {
   std::int64_t target_train_size = 4096;
   std::vector<std::int64_t> target_classes;  // [] = every class; else the target sees these classes only
   std::vector<std::string> attack_models{"dcgan"};  // models of the zoo (images, with a discriminator)
+  std::int64_t attack_iterations = 0;               // the thief's training steps; 0 = train.iterations
   std::vector<std::string> priors{"normal"};        // the thief's latents: "normal" N(0, I), "uniform" U(-1, 1)
   std::vector<std::int64_t> fidelity_queries{10000, 20000, 50000};  // budgets N of fidelity extraction
   // Accuracy extraction: generator calls Q (calibration samples and every MH proposal count); [] = none.

@@ -225,33 +225,35 @@ std::string extraction_csv(const std::vector<ExtractionRow>& rows) {
 
 std::string write_extraction_plots(const std::vector<ExtractionRow>& rows, const std::filesystem::path& folder) {
   std::filesystem::create_directories(folder);
-  // One block per (series, metric): lines for undefended methods, points for defenses. First seed only.
-  std::map<std::string, std::map<std::int64_t, double>> series;
+  // Two panels, fidelity and accuracy; a line per undefended method, a point per defense. First seed only.
+  std::map<std::string, std::map<std::int64_t, std::pair<double, double>>> series;  // name -> N -> (fidelity, accuracy)
   for (const auto& r : rows) {
     if (r.method == "target" || r.method.starts_with("transfer")) continue;
-    const auto base = fmt::format("{} {}{}", r.model, method_label(r), r.defense == "none" ? "" : ", " + defense_label(r));
-    for (const auto& [metric, value] : {std::pair{"fidelity", r.fidelity_fid}, std::pair{"accuracy", r.accuracy_fid}}) {
-      auto& points = series[fmt::format("{}: {}", base, metric)];
-      if (!points.contains(r.queries)) points[r.queries] = value;
-    }
+    auto name = fmt::format("{} {}", r.model, r.method == "fidelity" ? r.prior : r.method.substr(9));
+    if (r.defense != "none") name += " + " + defense_label(r);
+    auto& points = series[name];
+    if (!points.contains(r.queries)) points[r.queries] = {r.fidelity_fid, r.accuracy_fid};
   }
   if (series.empty()) return "";
-  std::string data, plot;
+  std::string data, fidelity, accuracy;
   int index = 0;
   for (const auto& [name, points] : series) {
     data += fmt::format("# {}\n", name);
-    for (const auto& [n, v] : points) data += fmt::format("{} {}\n", n, v);
+    for (const auto& [n, v] : points) data += fmt::format("{} {} {}\n", n, v.first, v.second);
     data += "\n\n";
-    const bool line = points.size() > 1;
-    plot += fmt::format("{}'fid_vs_queries.dat' index {} using 1:2 with {} title '{}'", index ? ", \\\n  " : "", index,
-                        line ? "linespoints" : "points pointsize 1.5", name);
+    const auto style = points.size() > 1 ? "linespoints" : "points pointsize 1.5";
+    const auto sep = index ? ", \\\n  " : "";
+    fidelity += fmt::format("{}'fid_vs_queries.dat' index {} using 1:2 with {} title '{}'", sep, index, style, name);
+    accuracy += fmt::format("{}'fid_vs_queries.dat' index {} using 1:3 with {} notitle", sep, index, style);
     ++index;
   }
   write_plot_file(folder / "fid_vs_queries.dat", data);
   write_plot_file(folder / "fid_vs_queries.gp",
-                  fmt::format("set terminal pngcairo size 1000,650\nset output 'fid_vs_queries.png'\nset logscale x\n"
-                              "set xlabel 'queries N'\nset ylabel '{}'\nset key outside right\nset grid\nplot {}\n",
-                              rows.front().fid_label, plot));
+                  fmt::format("set terminal pngcairo size 1300,620\nset output 'fid_vs_queries.png'\nset logscale x\n"
+                              "set grid\nset xlabel 'queries N'\nset multiplot layout 1,2\n"
+                              "set key top right font ',9'\nset title 'fidelity: FID(attack, target)'\nset ylabel '{}'\n"
+                              "plot {}\nset title 'accuracy: FID(attack, real data)'\nplot {}\nunset multiplot\n",
+                              rows.front().fid_label, fidelity, accuracy));
   return run_gnuplot(folder, "fid_vs_queries.gp");
 }
 

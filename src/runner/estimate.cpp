@@ -100,11 +100,8 @@ class Units {
       torch::NoGradGuard no_grad;
       feature_ = seconds_of([&] { classifier->forward(images); }) / static_cast<double>(attacks::kSampleChunk);
       if (config_.features.extractor == "torchscript") {
-        const auto& f = config_.features;
-        metrics::TorchScriptExtractor net(f.torchscript_model,
-                                          {.input_size = f.input_size, .channels = f.channels,
-                                           .input_range = f.input_range == "0-1" ? metrics::InputRange::kZeroToOne
-                                                                                 : metrics::InputRange::kMinusOneToOne});
+        metrics::TorchScriptExtractor net(config_.features.torchscript_model,
+                                          metrics::torchscript_options(config_.features));
         const auto few = images.narrow(0, 0, 8);
         feature_ += seconds_of([&] { net.features(few); }, 1) / 8.0;
       }
@@ -150,7 +147,7 @@ double job_seconds(const Config& c, const Job& job, Units& units) {
   switch (job.kind) {
     case JobKind::kTrain: {
       const auto& u = units.model(job.model);
-      const auto iterations = job.role == "transfer" ? e.transfer_iterations : c.train.iterations;
+      const auto iterations = training_iterations(c, job);
       const double pretrain = models::model_info(job.model).objective == models::Objective::kMedgan
                                   ? 0.5 * static_cast<double>(c.train.pretrain_iterations)
                                   : 0.0;  // an autoencoder step: about half a GAN iteration

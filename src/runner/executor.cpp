@@ -203,7 +203,7 @@ std::pair<at::Tensor, std::vector<std::int64_t>> Executor::training_records(cons
 void Executor::train(const Job& job, const std::function<void()>& between_steps) {
   const auto [records, rows] = training_records(job);
   auto train_config = config_.train;
-  if (job.role == "transfer") train_config.iterations = config_.extraction.transfer_iterations;
+  train_config.iterations = training_iterations(config_, job);
   log::info(fmt::format("train {}: {} records, {} iterations{}{}", job.name, records.size(0), train_config.iterations,
                         job.init.empty() ? "" : ", starting from " + job.init,
                         group_.size() > 1 ? fmt::format(", data parallel over {} ranks", group_.size()) : ""));

@@ -42,12 +42,6 @@ at::Tensor as_images(const at::Tensor& flat) { return flat.reshape({flat.size(0)
 
 std::filesystem::path classifier_file(const std::filesystem::path& dir) { return dir / "classifier.pt"; }
 
-metrics::TorchScriptOptions torchscript_options(const Config& config) {
-  const auto& f = config.features;
-  return {.input_size = f.input_size, .channels = f.channels,
-          .input_range = f.input_range == "0-1" ? metrics::InputRange::kZeroToOne : metrics::InputRange::kMinusOneToOne};
-}
-
 models::ClassifierOptions classifier_options(const Config& config) {
   return {.width = config.features.classifier_width, .feature_dim = config.features.classifier_feature_dim,
           .classes = kClasses};
@@ -62,7 +56,7 @@ class Evaluator {
                                             classifier_file(layout.classifier_dir(classifier_cache_key(config))))) {
     if (config.features.extractor == "torchscript") {
       const auto& f = config.features;
-      fid_ = std::make_unique<metrics::TorchScriptExtractor>(f.torchscript_model, torchscript_options(config));
+      fid_ = std::make_unique<metrics::TorchScriptExtractor>(f.torchscript_model, metrics::torchscript_options(config.features));
     } else {
       fid_ = std::make_unique<metrics::ClassifierExtractor>(classifier_);
     }
@@ -148,6 +142,27 @@ at::Tensor read_images(const std::filesystem::path& file, std::int64_t rows = 0)
   return torch::from_blob(values.data(), dims, torch::kFloat32).clone();
 }
 
+using Clock = std::chrono::steady_clock;
+
+// Rank 0 commits a collective job's record atomically: the job's hash, what fill() writes, then where and how
+// long it ran. With images (queries, refined): /images beside a /record group (results.h5 copies the record
+// only); without: the record is the file's root.
+void commit_record(const std::filesystem::path& path, const Job& job, const ExtractionInputs& in, Clock::time_point start,
+                   const std::vector<float>* images, const std::function<void(const io::H5Group&)>& fill) {
+  io::write_atomically(path, [&](const std::filesystem::path& tmp) {
+    const auto file = io::H5File::create(tmp);
+    file.root().set_attr("job_hash", job.hash);
+    if (images) write_images(file.root(), *images);
+    const auto r = images ? file.root().create_group("record") : file.root();
+    r.set_attr("job_hash", job.hash);
+    r.set_attr("seed", static_cast<std::int64_t>(job.seed));
+    r.set_attr("queries", job.queries);
+    fill(r);
+    r.set_attr("wall_seconds", std::chrono::duration<double>(Clock::now() - start).count());
+    record_placement(r, placement(0, in.world.size()));
+  });
+}
+
 void write_stats(const io::H5Group& g, const std::string& prefix, const SampleStatistics& s) {
   const auto mean = s.gaussian.mean.contiguous(), cov = s.gaussian.covariance.contiguous();
   g.write(prefix + "_mean", std::span<const double>(mean.data_ptr<double>(), mean.numel()));
@@ -190,7 +205,7 @@ class Defense {
  public:
   Defense(const Job& job, const Config& config, models::GeneratorBase& target, Evaluator& evaluator,
           const dist::Comm& world)
-      : job_(job), evaluator_(evaluator) {
+      : job_(job), evaluator_(evaluator), steps_(config.defenses.adversarial_steps) {
     const auto z_dim = target.z_dim();
     if (job.defense == "linear") {
       // The owner's secret latents, from the target's own prior.
@@ -228,7 +243,6 @@ class Defense {
     return images;
   }
 
-  void set_adversarial_steps(int steps) { steps_ = steps; }
   const at::Tensor& directions() const { return directions_; }
 
  private:
@@ -264,7 +278,7 @@ class Defense {
   const Job& job_;
   Evaluator& evaluator_;
   at::Tensor partners_, directions_;
-  int steps_ = 1;
+  int steps_;  // adversarial-noise: PGD steps
 };
 
 // The thief's latents of one chunk of queries, from its prior (SPEC §3, Table 7: N(0, I) or U(-1, 1)); the
@@ -278,12 +292,11 @@ at::Tensor query_latents(const Job& job, std::int64_t chunk, std::int64_t z_dim)
 // ---- queries: the target answers ------------------------------------------------------------------------
 
 void answer_queries(const Job& job, const ExtractionInputs& in) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   Evaluator evaluator(in.config, in.layout);
   auto target = load_run(in, job.model, target_of(in, job));
   auto& g = *target.generator;
   Defense defense(job, in.config, g, evaluator, in.world);
-  defense.set_adversarial_steps(in.config.defenses.adversarial_steps);
   const auto functions = evaluator.functions();
   const ShardedChunks chunks(in.world, job.queries, functions.dim);
   // The defense's utility cost: FID between the defended and the undefended answers to the same first queries.
@@ -316,20 +329,13 @@ void answer_queries(const Job& job, const ExtractionInputs& in) {
   if (defended) utility = fid(defended_stats.finish(in.world).gaussian, plain_stats.finish(in.world).gaussian);
   const auto images = gather_images(in.world, mine);
   if (!in.world.is_root()) return;
-  io::write_atomically(in.layout.queries(job.name), [&](const std::filesystem::path& tmp) {
-    const auto file = io::H5File::create(tmp);
-    write_images(file.root(), images);
-    file.root().set_attr("job_hash", job.hash);
-    const auto r = file.root().create_group("record");
-    r.set_attr("job_hash", job.hash);
+  commit_record(in.layout.queries(job.name), job, in, start, &images, [&](const io::H5Group& r) {
     r.set_attr("target", target_of(in, job));
     r.set_attr("target_model", job.model);
     r.set_attr("prior", job.prior);
     r.set_attr("defense", defended ? job.defense : "none");
     r.set_attr("defense_strength", defended ? job.strength : kNaN);
-    r.set_attr("queries", job.queries);
     r.set_attr("generator_calls", job.queries);
-    r.set_attr("seed", static_cast<std::int64_t>(job.seed));
     r.set_attr("utility_fid", utility.value);
     r.set_attr("utility_fid_eigenvalues", utility.via_product);
     evaluator.describe(r, defended ? utility_samples : 0, job.seed);
@@ -337,8 +343,6 @@ void answer_queries(const Job& job, const ExtractionInputs& in) {
       const auto d = defense.directions().to(torch::kFloat64).contiguous();
       r.write_matrix("semantic_directions", std::span<const double>(d.data_ptr<double>(), d.numel()), d.size(0), d.size(1));
     }
-    r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    record_placement(r, placement(0, in.world.size()));
   });
   log::info(fmt::format("queries {}: {} answers{}", job.name, job.queries,
                         defended ? fmt::format(", utility cost FID {:.3f}", utility.value) : ""));
@@ -468,20 +472,13 @@ void refine(const Job& job, const ExtractionInputs& in) {
   }
   const auto images = gather_images(in.world, mine);
   if (!in.world.is_root()) return;
-  io::write_atomically(in.layout.refined(job.name), [&](const std::filesystem::path& tmp) {
-    const auto file = io::H5File::create(tmp);
-    write_images(file.root(), images);
-    file.root().set_attr("job_hash", job.hash);
-    const auto r = file.root().create_group("record");
-    r.set_attr("job_hash", job.hash);
+  commit_record(in.layout.refined(job.name), job, in, start, &images, [&](const io::H5Group& r) {
     r.set_attr("target", target_of(in, job));
     r.set_attr("refiner", job.setting);
     r.set_attr("calibration", e.calibration);
-    r.set_attr("queries", job.queries);
     r.set_attr("generator_calls", calls);
     r.set_attr("refined", refined_count);
     r.set_attr("partial_real", e.partial_real);
-    r.set_attr("seed", static_cast<std::int64_t>(job.seed));
     if (job.setting == "mh") {
       r.set_attr("mh_chain_length", e.mh_chain_length);
       r.set_attr("mh_restarted_chains", restarts);
@@ -492,8 +489,6 @@ void refine(const Job& job, const ExtractionInputs& in) {
     }
     r.write("calibration_real_logits", std::span<const double>(real_logits));
     r.write("calibration_fake_logits", std::span<const double>(fake_logits));
-    r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    record_placement(r, placement(0, in.world.size()));
   });
   log::info(fmt::format("refine {}: {} samples from {} generator calls", job.name, refined_count, calls));
 }
@@ -515,7 +510,7 @@ SampleStatistics statistics_of_model(const ExtractionInputs& in, models::Network
 }
 
 void evaluate(const Job& job, const ExtractionInputs& in) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   Evaluator evaluator(in.config, in.layout);
   const auto functions = evaluator.functions();
   const auto model_name = job.method == "target" ? job.model : [&] {
@@ -548,19 +543,14 @@ void evaluate(const Job& job, const ExtractionInputs& in) {
   const auto accuracy = fid(samples.gaussian, real_stored.gaussian);
   const double js_fidelity = has_target ? metrics::js_divergence(histogram, target_stored.class_histogram) : kNaN;
   const double js_accuracy = metrics::js_divergence(histogram, real_stored.class_histogram);
-  io::write_atomically(in.layout.extraction_record(job.name), [&](const std::filesystem::path& tmp) {
-    const auto file = io::H5File::create(tmp);
-    const auto r = file.root();
-    r.set_attr("job_hash", job.hash);
+  commit_record(in.layout.extraction_record(job.name), job, in, start, nullptr, [&](const io::H5Group& r) {
     r.set_attr("run", job.input);
     r.set_attr("method", job.method);
     r.set_attr("model", model_name);
     r.set_attr("target_model", job.model);
-    r.set_attr("seed", static_cast<std::int64_t>(job.seed));
     r.set_attr("prior", job.prior.empty() ? "normal" : job.prior);
     r.set_attr("defense", job.defense.empty() ? "none" : job.defense);
     r.set_attr("defense_strength", job.defense.empty() ? kNaN : job.strength);
-    r.set_attr("queries", job.queries);
     // SPEC §3: fidelity = FID(p̃_g, p_g), accuracy = FID(p̃_g, p_r); lower is a better theft.
     r.set_attr("fidelity_fid", fidelity.value);
     r.set_attr("fidelity_fid_eigenvalues", fidelity.via_product);
@@ -585,8 +575,6 @@ void evaluate(const Job& job, const ExtractionInputs& in) {
       r.set_attr("utility_fid", refined ? kNaN : record.attr_double("utility_fid"));
       if (refined) r.set_attr("refined", record.attr_int("refined"));
     }
-    r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    record_placement(r, placement(0, in.world.size()));
   });
   log::info(fmt::format("evaluate {}: fidelity FID {:.3f}, accuracy FID {:.3f} ({})", job.name, fidelity.value,
                         accuracy.value, evaluator.fid().label()));
@@ -605,7 +593,7 @@ void run_extraction_job(const Job& job, const ExtractionInputs& inputs) {
 
 void check_feature_network(const Config& config) {
   if (config.features.extractor == "torchscript") {
-    metrics::TorchScriptExtractor(config.features.torchscript_model, torchscript_options(config));
+    metrics::TorchScriptExtractor(config.features.torchscript_model, metrics::torchscript_options(config.features));
   }
 }
 

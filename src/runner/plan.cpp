@@ -251,6 +251,7 @@ std::string job_inputs(const Config& c, const Job& job) {
                               e.transfer_iterations);
         }
         if (job.method.starts_with("accuracy")) text += fmt::format("|partial{}", e.partial_real);
+        if (job.role == "attack") text += fmt::format("|steps{}", training_iterations(c, job));
       }
       break;
     case JobKind::kAttack:
@@ -275,6 +276,13 @@ std::string job_inputs(const Config& c, const Job& job) {
 
 std::uint64_t training_seed(const Job& job) {
   return derive_seed(job.seed, job.role == "attack" ? "thief:" + job.model : "run:" + job.name);
+}
+
+std::int64_t training_iterations(const Config& config, const Job& job) {
+  const auto& e = config.extraction;
+  if (job.role == "transfer") return e.transfer_iterations;
+  if (job.role == "attack" && e.attack_iterations > 0) return e.attack_iterations;
+  return config.train.iterations;
 }
 
 std::vector<Job> make_plan(const Config& config) {

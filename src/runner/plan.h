@@ -105,6 +105,9 @@ std::vector<Job> make_plan(const Config& config);
 // per (attack model, seed) whatever the budget, prior, defense or refiner, so that a sweep over queries or
 // defenses varies only the data the thief trains on, not its starting weights.
 std::uint64_t training_seed(const Job& job);
+// Its generator steps: train.iterations, or for the thief's GANs extraction.attack_iterations (when > 0) and for
+// the transfer runs extraction.transfer_iterations.
+std::int64_t training_iterations(const Config& config, const Job& job);
 
 // A share of the plan for one of N concurrent processes (Slurm job arrays, `ganleaks run --slice k/N`). Jobs
 // that several others need — reference models, the classifier, targets and their evaluations, the target's

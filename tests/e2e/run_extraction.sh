@@ -8,12 +8,9 @@
 # usage: run_extraction.sh GANLEAKS_BINARY WORK_DIR
 set -euo pipefail
 bin="$1"; work="$2"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-source "$root/launch/common.sh"
-python="$root/.venv/bin/python"
+suite="e2e extraction"
+source "$(dirname "$0")/common.sh"
 rm -rf "$work"; mkdir -p "$work"
-fail() { echo "e2e extraction: FAILED: $*" >&2; exit 1; }
 config_for() {  # config_for NAME RESULTS_DIR [sed expression]
   sed -e "s#RESULTS_DIR#$2#" -e "${3:-s/^//}" "$here/extraction.toml" > "$work/$1.toml"
   echo "$work/$1.toml"
@@ -40,13 +37,6 @@ total=$("$bin" plan "$two" | sed -n 's/^\([0-9]*\) jobs for.*/\1/p')
 grep -q "$total already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip the $total finished jobs"; }
 
 echo "== bad input: exit code 2, one line naming the cause"
-expect_user_error() {  # expect_user_error WHAT PATTERN COMMAND...
-  local what="$1" pattern="$2"; shift 2
-  set +e; "$@" > "$work/err.out" 2> "$work/err.txt"; local rc=$?; set -e
-  [ $rc -eq 2 ] || { cat "$work/err.txt"; fail "$what: exit code $rc, expected 2"; }
-  grep -q -- "$pattern" "$work/err.txt" || { cat "$work/err.txt"; fail "$what: message lacks '$pattern'"; }
-  [ "$(grep -c . "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "$what: not one line"; }
-}
 noscript=$(config_for noscript "$work/bad" 's#^\[features\]#[features]\nextractor = "torchscript"\ntorchscript_model = "/nonexistent/inception.pt"#')
 expect_user_error "missing TorchScript feature network" "/nonexistent/inception.pt" "$root/launch/mpi" -n 2 "$bin" run "$noscript"
 toofew=$(config_for toofew "$work/bad" 's/^target_train_size = 240/target_train_size = 40000/')

@@ -10,12 +10,9 @@
 # usage: run_faults.sh GANLEAKS_BINARY WORK_DIR
 set -euo pipefail
 bin="$1"; work="$2"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-source "$root/launch/common.sh"
-python="$root/.venv/bin/python"
+suite="e2e faults"
+source "$(dirname "$0")/common.sh"
 rm -rf "$work"; mkdir -p "$work"
-fail() { echo "e2e faults: FAILED: $*" >&2; exit 1; }
 longer='s/^iterations = 40/iterations = 300/; s/^checkpoint_every = 20/checkpoint_every = 25/'
 config_for() {  # config_for NAME RESULTS_DIR [extra sed expression]
   sed -e "s#RESULTS_DIR#$2#" -e "$longer" -e "${3:-s/^//}" "$here/tiny.toml" > "$work/$1.toml"

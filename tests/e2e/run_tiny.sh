@@ -12,17 +12,14 @@
 # usage: run_tiny.sh GANLEAKS_BINARY WORK_DIR
 set -euo pipefail
 bin="$1"; work="$2"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-source "$root/launch/common.sh"
-python="$root/.venv/bin/python"
+suite="e2e"
+source "$(dirname "$0")/common.sh"
 rm -rf "$work"; mkdir -p "$work"
 
 config_for() {  # config_for NAME RESULTS_DIR [extra sed expression]
   sed -e "s#RESULTS_DIR#$2#" -e "${3:-s/^//}" "$here/tiny.toml" > "$work/$1.toml"
   echo "$work/$1.toml"
 }
-fail() { echo "e2e: FAILED: $*" >&2; exit 1; }
 
 echo "== 1, 2 and 4 ranks"
 c1=$(config_for one "$work/one")
@@ -113,13 +110,6 @@ with h5py.File(sys.argv[1], "r") as f:
 PY
 
 echo "== bad input: exit code 2, one line naming the cause"
-expect_user_error() {  # expect_user_error WHAT PATTERN COMMAND...
-  local what="$1" pattern="$2"; shift 2
-  set +e; "$@" > "$work/err.out" 2> "$work/err.txt"; local rc=$?; set -e
-  [ $rc -eq 2 ] || { cat "$work/err.txt"; fail "$what: exit code $rc, expected 2"; }
-  grep -q -- "$pattern" "$work/err.txt" || { cat "$work/err.txt"; fail "$what: message lacks '$pattern'"; }
-  [ "$(grep -c . "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "$what: not one line"; }
-}
 bad=$(config_for bad "$work/bad" 's/^batch_size = 16/batch_size = 0/')
 expect_user_error "out-of-range value" "train.batch_size = 0" "$root/launch/mpi" -n 2 "$bin" run "$bad"
 printf '[train]\nbatchsize = 3\n' > "$work/unknown.toml"

@@ -1,0 +1,18 @@
+# Sourced by the end-to-end scripts after they set `suite` (the name failures start with): the project's
+# environment, and the helpers they share.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+source "$root/launch/common.sh"
+python="$root/.venv/bin/python"
+
+fail() { echo "$suite: FAILED: $*" >&2; exit 1; }
+
+# expect_user_error WHAT PATTERN COMMAND...: the command ends with exit code 2 and one line on stderr that
+# contains PATTERN (the file, key or value at fault).
+expect_user_error() {
+  local what="$1" pattern="$2"; shift 2
+  set +e; "$@" > "$work/err.out" 2> "$work/err.txt"; local rc=$?; set -e
+  [ $rc -eq 2 ] || { cat "$work/err.txt"; fail "$what: exit code $rc, expected 2"; }
+  grep -q -- "$pattern" "$work/err.txt" || { cat "$work/err.txt"; fail "$what: message lacks '$pattern'"; }
+  [ "$(grep -c . "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "$what: not one line"; }
+}
