@@ -150,13 +150,6 @@ JobReport Executor::run(const Job& job, const std::function<void()>& between_ste
   report.rank = world_.rank();
   report.host = dist::host_name();
   const auto start = std::chrono::steady_clock::now();
-  const auto run_local = [&] {
-    if (job.kind == JobKind::kClassifier) {
-      train_classifier_job(job, config_, layout_, world_.rank(), between_steps);
-    } else {
-      train(job, between_steps);
-    }
-  };
   if (job.kind == JobKind::kAttack) {
     // A failure in a collective would leave the other ranks inside it: let it escape.
     run_attack_job(job, {.config = config_, .layout = layout_, .world = world_, .pool = *pool_, .splits = splits(job.seed)});
@@ -165,20 +158,19 @@ JobReport Executor::run(const Job& job, const std::function<void()>& between_ste
                              .splits = extraction_splits(job.seed)});
   } else {
     try {
-      if (group_.size() > 1 && job.trains()) {
-        train(job, between_steps);  // a failure escapes too: the group's other ranks are in its collectives
+      if (job.kind == JobKind::kClassifier) {
+        train_classifier_job(job, config_, layout_, world_.rank(), between_steps);
       } else {
-        try {
-          run_local();
-        } catch (const std::exception& e) {
-          report.ok = false;
-          report.error = e.what();
-          log::error(fmt::format("job {} failed: {}", job.name, e.what()));
-        }
+        train(job, between_steps);
       }
     } catch (const Interrupted&) {
       report.interrupted = true;  // checkpointed: the next run resumes it
       log::info(fmt::format("job {} interrupted by a signal; checkpoint written", job.name));
+    } catch (const std::exception& e) {
+      if (group_.size() > 1) throw;  // likewise: the group's other ranks are inside its collectives
+      report.ok = false;
+      report.error = e.what();
+      log::error(fmt::format("job {} failed: {}", job.name, e.what()));
     }
   }
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -150,10 +150,14 @@ std::string describe_plan(const Config& config, const PlanOptions& options) {
   std::string out = fmt::format("{} jobs for experiment '{}' ({}):\n", jobs.size(), config.experiment.name,
                                 layout.root.string());
   int done = 0;
+  std::map<std::string, int> kinds;
+  std::vector<Job> left;  // what the estimate counts
   for (const auto& job : jobs) {
     const auto state = job_state(layout, config, job);
     const bool finished = state == JobState::kDone;
     done += finished;
+    ++kinds[std::string(kind_name(job.kind))];
+    if (!finished) left.push_back(job);
     std::string deps;
     for (int d : job.depends_on) deps += (deps.empty() ? "" : ", ") + jobs[d].name;
     std::string privacy;
@@ -167,12 +171,6 @@ std::string describe_plan(const Config& config, const PlanOptions& options) {
                        finished ? "  (done)" : state == JobState::kStale ? "  (done with other settings: kept, blocks a rerun)" : "");
   }
   out += fmt::format("{} of {} already done.\n", done, jobs.size());
-  std::map<std::string, int> kinds;
-  std::vector<Job> left;
-  for (const auto& job : jobs) {
-    ++kinds[std::string(kind_name(job.kind))];
-    if (job_state(layout, config, job) != JobState::kDone) left.push_back(job);
-  }
   std::vector<std::string> counts;
   for (const auto& [kind, n] : kinds) counts.push_back(fmt::format("{} {}", n, kind));
   out += fmt::format("Jobs by kind: {}.\n", fmt::join(counts, ", "));
@@ -370,7 +368,7 @@ RunOutcome run_experiment(const Config& config, const RunOptions& options, const
       log::info(fmt::format("experiment {}: {} jobs{}, {} already done, {} ranks{}", config.experiment.name, here,
                             options.slice.whole() ? "" : fmt::format(" in slice {} of {} ({} in all)", options.slice.index,
                                                                      options.slice.count, jobs.size()),
-                            coordinator.jobs_done() - (static_cast<std::int64_t>(jobs.size()) - here), world.size(),
+                            coordinator.jobs_done() - outside, world.size(),
                             per_run > 1 ? fmt::format(" in training groups of {}", per_run) : ""));
       while (auto job = coordinator.next_for_root()) {
         relay_to_group(group, job);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "core/interrupt.h"
 #include "models/dcgan.h"
 
 namespace ganleaks::train {
@@ -73,6 +74,22 @@ TEST(GanTrainer, ResumingFromACheckpointGivesTheUninterruptedWeights) {
   EXPECT_EQ(second.resumed_from, 3);
   EXPECT_EQ(second.loss_d, full.loss_d);
   expect_same_weights(whole, resumed);
+}
+
+// A signal at iteration 4 (not a checkpoint step): the run checkpoints there, throws Interrupted and writes no
+// release; the rerun resumes from iteration 4 and ends with the uninterrupted weights and losses.
+TEST(GanTrainer, InterruptedRunCheckpointsAtThatStepAndResumesExactly) {
+  const auto whole = fresh_dir("whole-i"), interrupted = fresh_dir("interrupted");
+  const auto full = train_model(tiny_spec(whole), tiny_images());
+  auto spec = tiny_spec(interrupted);
+  int steps = 0;
+  spec.interrupt = [&] { return ++steps == 4; };
+  EXPECT_THROW(train_model(spec, tiny_images()), Interrupted);
+  EXPECT_FALSE(std::filesystem::exists(generator_file(interrupted)));
+  const auto second = train_model(tiny_spec(interrupted), tiny_images());
+  EXPECT_EQ(second.resumed_from, 4);
+  EXPECT_EQ(second.loss_d, full.loss_d);
+  expect_same_weights(whole, interrupted);
 }
 
 RunSpec tiny_dp_spec(const std::filesystem::path& dir) {
