@@ -100,14 +100,32 @@ at::Tensor generated(models::GeneratorBase& g, std::uint64_t stream_seed, std::i
 
 // ---- Images between ranks and files ---------------------------------------------------------------------
 
-struct ChunkImages {
-  std::int64_t chunk = 0;
-  std::vector<float> values;  // (count, 1, 32, 32) row-major
+// One piece of a chunked result on the rank that made it: images (count, 1, 32, 32) row-major, or logits.
+template <class T>
+struct Chunk {
+  std::int64_t chunk = 0;  // orders the pieces (a chunk index, or a refined sample's position)
+  std::vector<T> values;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
     ar & chunk & values;
   }
 };
+using ChunkImages = Chunk<float>;
+using ChunkValues = Chunk<double>;
+
+// Every rank's pieces (as gathered bytes) concatenated in chunk order.
+template <class T>
+std::vector<T> in_chunk_order(const std::vector<std::vector<std::byte>>& parts) {
+  std::vector<Chunk<T>> all;
+  for (const auto& bytes : parts) {
+    auto part = from_bytes<std::vector<Chunk<T>>>(bytes);
+    std::move(part.begin(), part.end(), std::back_inserter(all));
+  }
+  std::ranges::sort(all, {}, &Chunk<T>::chunk);
+  std::vector<T> out;
+  for (const auto& c : all) out.insert(out.end(), c.values.begin(), c.values.end());
+  return out;
+}
 
 std::vector<float> values_of(const at::Tensor& t) {
   const auto c = t.to(torch::kFloat32).contiguous();
@@ -117,16 +135,7 @@ std::vector<float> values_of(const at::Tensor& t) {
 // Rank 0 gets every rank's chunks in chunk order, concatenated ((N, 1, 32, 32)); other ranks get nothing.
 std::vector<float> gather_images(const dist::Comm& world, const std::vector<ChunkImages>& mine) {
   const auto parts = world.gather(to_bytes(mine), 0);
-  if (!world.is_root()) return {};
-  std::vector<ChunkImages> all;
-  for (const auto& bytes : parts) {
-    auto part = from_bytes<std::vector<ChunkImages>>(bytes);
-    std::move(part.begin(), part.end(), std::back_inserter(all));
-  }
-  std::ranges::sort(all, {}, &ChunkImages::chunk);
-  std::vector<float> out;
-  for (const auto& c : all) out.insert(out.end(), c.values.begin(), c.values.end());
-  return out;
+  return world.is_root() ? in_chunk_order<float>(parts) : std::vector<float>{};
 }
 
 void write_images(const io::H5Group& root, const std::vector<float>& images) {
@@ -356,26 +365,10 @@ std::vector<double> realness(models::Networks& target, const at::Tensor& images)
   return {logits.data_ptr<double>(), logits.data_ptr<double>() + logits.numel()};
 }
 
-struct ChunkValues {
-  std::int64_t chunk = 0;
-  std::vector<double> values;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar & chunk & values;
-  }
-};
 
 // Every rank's values of its chunks, on every rank, in chunk order.
 std::vector<double> all_values(const dist::Comm& world, const std::vector<ChunkValues>& mine) {
-  std::vector<ChunkValues> all;
-  for (const auto& bytes : world.all_gather(to_bytes(mine))) {
-    auto part = from_bytes<std::vector<ChunkValues>>(bytes);
-    std::move(part.begin(), part.end(), std::back_inserter(all));
-  }
-  std::ranges::sort(all, {}, &ChunkValues::chunk);
-  std::vector<double> out;
-  for (const auto& p : all) out.insert(out.end(), p.values.begin(), p.values.end());
-  return out;
+  return in_chunk_order<double>(world.all_gather(to_bytes(mine)));
 }
 
 // Discriminator logits of `total` samples in chunks, on every rank; chunk(c, count) makes the samples.
