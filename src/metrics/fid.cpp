@@ -81,6 +81,11 @@ double trace_sqrt_of_product(const GaussianStats& a, const GaussianStats& b) {
   return values.clamp_min(0).sqrt().sum().item<double>();
 }
 
+double frechet_distance_via_product(const GaussianStats& a, const GaussianStats& b) {
+  return (a.mean - b.mean).pow(2).sum().item<double>() + a.covariance.trace().item<double>() +
+         b.covariance.trace().item<double>() - 2 * trace_sqrt_of_product(a, b);
+}
+
 std::string fid_report(const std::filesystem::path& a, const std::filesystem::path& b, const std::string& dataset) {
   const auto stats_of = [&](const std::filesystem::path& file) {
     auto table = data::load_tabular_h5(file, dataset, /*labels_key=*/"");
@@ -98,8 +103,7 @@ std::string fid_report(const std::filesystem::path& a, const std::filesystem::pa
                                 b.string(), dataset, sa.mean.size(0), sb.mean.size(0)));
   }
   const double fid = frechet_distance(sa, sb);
-  const double via_product = (sa.mean - sb.mean).pow(2).sum().item<double>() + sa.covariance.trace().item<double>() +
-                             sb.covariance.trace().item<double>() - 2 * trace_sqrt_of_product(sa, sb);
+  const double via_product = frechet_distance_via_product(sa, sb);
   return fmt::format("fid = {:.17g}\nfid_eigenvalues_of_product = {:.17g}\nn_a = {}\nn_b = {}\ndim = {}\n"
                      "statistics = \"float64 (features read as float32)\"\n",
                      fid, via_product, sa.count, sb.count, sa.mean.size(0));

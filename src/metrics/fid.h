@@ -42,6 +42,8 @@ double frechet_distance(const GaussianStats& a, const GaussianStats& b);
 // SPEC §4's cross-check of the trace term: tr (Σ₁Σ₂)^½ from the eigenvalues of the non-symmetric Σ₁Σ₂ (real
 // parts, negatives from rounding clamped to 0), to compare with the eigh route frechet_distance takes.
 double trace_sqrt_of_product(const GaussianStats& a, const GaussianStats& b);
+// The whole FID with that trace term: ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2 tr (Σ₁Σ₂)^½ (eigenvalue route).
+double frechet_distance_via_product(const GaussianStats& a, const GaussianStats& b);
 
 // `ganleaks fid A.h5 B.h5`: FID between the (N, d) float or integer datasets `dataset` of two HDF5 files
 // (validated as data/tabular.h does: errors name the file and dataset), as TOML lines: fid, the same FID

@@ -57,6 +57,7 @@ TEST(Fid, TraceTermCrossCheck) {
   const double mean_term = (sx.mean - sy.mean).pow(2).sum().item<double>();
   const double via_eig = mean_term + sx.covariance.trace().item<double>() + sy.covariance.trace().item<double>() - 2 * eig;
   EXPECT_NEAR(fid, via_eig, 1e-9 * std::abs(fid));
+  EXPECT_DOUBLE_EQ(frechet_distance_via_product(sx, sy), via_eig);
 }
 
 TEST(Fid, PooledPixelFeaturesAre8x8PerChannel) {
