@@ -125,7 +125,7 @@ std::filesystem::path classifier_record(const std::filesystem::path& classifier_
 
 void train_classifier_job(const Job& job, const Config& config, const Layout& layout, int rank,
                           const std::function<void()>& between_steps) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   const auto dir = layout.classifier_dir(classifier_cache_key(config));
   std::filesystem::create_directories(dir);
   // The evaluator is trained on Fashion-MNIST's training files and tested on its test files, whatever data.pool.
@@ -157,7 +157,7 @@ void train_classifier_job(const Job& job, const Config& config, const Layout& la
     r.set_attr("iterations", f.classifier_iterations);
     r.set_attr("feature_dim", static_cast<std::int64_t>(f.classifier_feature_dim));
     r.set_attr("cache_key", classifier_cache_key(config));
-    r.set_attr("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    r.set_attr("wall_seconds", std::chrono::duration<double>(Clock::now() - start).count());
     record_placement(r, placement(rank, 1));
   });
   log::info(fmt::format("classifier: test accuracy {:.4f} ({} test images), cached in {}", accuracy, test_images.size(0),

@@ -16,7 +16,6 @@ std::vector<double> realness(models::Networks& target, const at::Tensor& images)
   return {logits.data_ptr<double>(), logits.data_ptr<double>() + logits.numel()};
 }
 
-
 // Every rank's values of its chunks, on every rank, in chunk order.
 std::vector<double> all_values(const dist::Comm& world, const std::vector<ChunkValues>& mine) {
   return in_chunk_order<double>(world.all_gather(to_bytes(mine)));
@@ -41,7 +40,7 @@ std::vector<double> uniforms(std::uint64_t seed, std::int64_t count) {
 }  // namespace
 
 void refine(const Job& job, const ExtractionInputs& in) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   const auto& e = in.config.extraction;
   auto target = load_run(in, job.model, target_of(in, job));
   auto& g = *target.generator;
@@ -103,7 +102,8 @@ void refine(const Job& job, const ExtractionInputs& in) {
     const auto drs = attacks::discriminator_rejection_sampling(fake_logits, logits,
                                                                uniforms(derive_seed(job.seed, "drs-uniforms"), proposals),
                                                                e.drs_gamma_quantile);
-    // Every rank knows which were accepted; each sends those of its own chunks.
+    // Every rank knows which were accepted; each regenerates its own chunks and sends those (acceptance needs
+    // every logit first; regenerating is one more generator pass instead of holding every proposal until then).
     const ShardedChunks chunks(in.world, proposals, 1);
     for (std::int64_t c = 0; c < chunks.chunks(); ++c) {
       const auto first = std::ranges::lower_bound(drs.accepted, c * kStatisticsChunk);
