@@ -3,13 +3,17 @@
 //   ganleaks plan <config>    print the job graph without running it
 //   ganleaks report <config>  rebuild report.md / report.csv from an existing results.h5
 //   ganleaks privacy ...      epsilon of a DP-SGD run, or the noise multiplier for a target epsilon
+//   ganleaks fid A.h5 B.h5    Frechet distance between two feature sets
+//   ganleaks keys             every config key, as the tables of configs/README.md
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <torch/version.h>
 
 #include <cstdio>
 #include <iostream>
 
-#include "core/config.h"
+#include "app/tasks.h"
 #include "core/errors.h"
 #include "core/interrupt.h"
 #include "core/memory.h"
@@ -17,6 +21,7 @@
 #include "metrics/fid.h"
 #include "privacy/accountant.h"
 #include "runner/experiment.h"
+#include "runner/folder.h"
 
 namespace {
 
@@ -64,6 +69,8 @@ int main(int argc, char** argv) {
   std::string fid_dataset = "features";
   fid->add_option("files", fid_files, "The two HDF5 files")->required()->expected(2);
   fid->add_option("--dataset", fid_dataset, "The (N, d) dataset in each file")->capture_default_str();
+  auto* keys = app.add_subcommand("keys", "Print every config key of every task (name, type, default, allowed, meaning) "
+                                            "as the Markdown tables of configs/README.md");
   auto* privacy = app.add_subcommand(
       "privacy", "DP-SGD accounting (RDP of the sampled Gaussian mechanism, Opacus's orders): epsilon for a "
                  "noise multiplier, or the noise multiplier for a target epsilon");
@@ -107,6 +114,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (keys->parsed()) {
+    try {
+      if (world.is_root()) std::cout << ganleaks::app::key_tables_markdown();
+    } catch (const std::logic_error& e) {  // a section member without a key declaration: a programming error
+      std::fprintf(stderr, "ganleaks: keys: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
+
   if (fid->parsed()) {
     try {
       if (world.is_root()) std::cout << metrics::fid_report(fid_files[0], fid_files[1], fid_dataset);
@@ -118,15 +135,18 @@ int main(int argc, char** argv) {
   }
 
   try {
-    const auto config = load_config(config_path);
+    const auto task = ganleaks::app::load_task(config_path);
     if (plan->parsed()) {
       plan_options.estimate = !no_estimate;
-      if (world.is_root()) std::cout << runner::describe_plan(config, plan_options);
+      if (world.is_root()) std::cout << runner::describe_plan(*task, plan_options);
     } else if (report->parsed()) {
-      if (world.is_root()) std::cout << runner::write_report(config, runner::layout_for(config));
+      if (world.is_root()) std::cout << runner::write_report(*task, runner::layout_for(task->experiment()));
     } else {
       const auto outcome = runner::run_experiment(
-          config, {.fresh = fresh, .command_line = command_line, .slice = slice.empty() ? runner::Slice{} : runner::parse_slice(slice)},
+          *task,
+          {.fresh = fresh, .command_line = command_line,
+           .slice = slice.empty() ? runner::Slice{} : runner::parse_slice(slice),
+           .versions = {{"libtorch", TORCH_VERSION}}},
           world);
       const auto& layout = outcome.layout;
       if (outcome.interrupted) {
@@ -148,9 +168,8 @@ int main(int argc, char** argv) {
         return 0;
       }
       if (world.is_root()) {
-        const auto table = runner::assemble_results(config, layout);
-        std::cout << "\n" << (config.experiment.task == "extraction" ? "Model extraction, " : "Membership-inference AUC, ")
-                  << config.experiment.name << " (" << layout.root.string() << "):\n\n"
+        const auto table = runner::assemble_results(*task, layout);
+        std::cout << "\n" << task->headline() << ", " << task->experiment().name << " (" << layout.root.string() << "):\n\n"
                   << table << "\nFull report: " << layout.report_md().string() << "\n";
       }
     }

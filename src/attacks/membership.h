@@ -3,31 +3,18 @@
 //
 // Every reconstruction setting scores a query x by -L(x, R(x|G)) with L = per-pixel MSE; calibration
 // (Sec. 5.6) subtracts the same loss under a reference model: L_cal = L(x, R(x|G_v)) - L(x, R(x|G_r)).
-// Functions here work on one rank's tensors; sharding and gathering live in the runner.
+// Functions here work on one rank's tensors of generated samples (models/sampling.h); sharding and gathering
+// live in the membership task (membership/attack_job.cpp).
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "models/sampling.h"
 #include "models/zoo.h"
 
 namespace ganleaks::attacks {
-
-// Generated samples are produced in chunks of this many latents, each chunk from its own seeded stream,
-// so that sample i is the same whichever rank generates it.
-inline constexpr std::int64_t kSampleChunk = 500;
-
-// Samples [chunk*kSampleChunk, ...) of a generator's stream: count (<= kSampleChunk) images, flattened to
-// (count, C*H*W). The generator runs in eval mode (BatchNorm running statistics), so every sample depends
-// on its own latent only.
-at::Tensor generate_chunk(models::GeneratorBase& generator, std::uint64_t stream_seed, std::int64_t chunk,
-                          std::int64_t count);
-
-// The latents behind generate_chunk: (kSampleChunk, z_dim) for one chunk, or one row per global sample
-// index (index = chunk * kSampleChunk + row) — the `nn` start of the partial black-box attack.
-at::Tensor chunk_latents(std::uint64_t stream_seed, std::int64_t chunk, std::int64_t z_dim);
-at::Tensor sample_latents(std::uint64_t stream_seed, const std::vector<std::int64_t>& indices, std::int64_t z_dim);
 
 // Distance between a query and a generated sample. Images: L2 (reported as per-pixel MSE). Binary records
 // (MEDGAN-style data, issue #5): Hamming — generated values are rounded to {0, 1} (threshold 0.5) and the

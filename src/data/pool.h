@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "core/config.h"
+#include "data/config.h"
 #include "data/idx.h"
 #include "data/tabular.h"
 

@@ -2,23 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <map>
-#include <set>
-#include <tuple>
 
 namespace ganleaks::io {
-namespace {
-
-// The model leads every name (sweeps over models compare them); the privacy level follows when there is DP.
-std::string series_name(const AttackRow& r) {
-  return r.model + " " + r.setting + (r.calibrated ? " (cal)" : "") + (r.privacy == "non-private" ? "" : ", " + r.privacy);
-}
-
-}  // namespace
-
 void write_plot_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file);
   out << text;
@@ -29,71 +16,6 @@ std::string run_gnuplot(const std::filesystem::path& folder, const std::string& 
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) return "gnuplot not found (Debian package gnuplot-nox)";
   const auto command = fmt::format("cd '{}' && gnuplot '{}' > '{}.log' 2>&1", folder.string(), script, script);
   if (std::system(command.c_str()) != 0) return fmt::format("gnuplot failed on {} (see {}.log)", (folder / script).string(), script);
-  return "";
-}
-
-std::string write_plots(const std::vector<AttackRow>& rows, const std::filesystem::path& folder) {
-  std::filesystem::create_directories(folder);
-  // AUC vs n: one data block per series (first seed only when there are several: the table has the spread).
-  std::map<std::string, std::map<std::int64_t, const AttackRow*>> series;
-  std::set<std::int64_t> sizes;
-  for (const auto& r : rows) {
-    auto& slot = series[series_name(r)][r.train_size];
-    if (!slot || r.seed < slot->seed) slot = &r;
-    sizes.insert(r.train_size);
-  }
-  std::string data, plot;
-  int index = 0;
-  for (const auto& [name, by_size] : series) {
-    data += fmt::format("# {}\n", name);
-    for (const auto& [n, r] : by_size) {
-      const double low = std::isnan(r->auc.low) ? r->auc.value : r->auc.low;
-      const double high = std::isnan(r->auc.high) ? r->auc.value : r->auc.high;
-      data += fmt::format("{} {} {} {}\n", n, r->auc.value, low, high);
-    }
-    data += "\n\n";
-    plot += fmt::format("{}'auc_vs_size.dat' index {} using 1:2:3:4 with yerrorlines title '{}'", index ? ", \\\n  " : "",
-                        index, name);
-    ++index;
-  }
-  write_plot_file(folder / "auc_vs_size.dat", data);
-  write_plot_file(folder / "auc_vs_size.gp",
-             fmt::format("set terminal pngcairo size 900,600\nset output 'auc_vs_size.png'\nset logscale x 2\n"
-                         "set xlabel 'training-set size n'\nset ylabel 'membership-inference AUC'\nset yrange [0.3:1.02]\n"
-                         "set key outside right\nset grid\nplot {}\n",
-                         plot));
-
-  // ROC per training-set size, log-log.
-  std::vector<std::string> scripts{"auc_vs_size.gp"};
-  for (const auto n : sizes) {
-    std::string roc_data, roc_plot;
-    int block = 0;
-    for (const auto& [name, by_size] : series) {
-      const auto it = by_size.find(n);
-      if (it == by_size.end() || it->second->roc_fpr.empty()) continue;
-      roc_data += fmt::format("# {}\n", name);
-      for (std::size_t i = 0; i < it->second->roc_fpr.size(); ++i) {
-        roc_data += fmt::format("{} {}\n", it->second->roc_fpr[i], it->second->roc_tpr[i]);
-      }
-      roc_data += "\n\n";
-      roc_plot += fmt::format("{}'roc_n{}.dat' index {} using 1:2 with steps title '{}'", block ? ", \\\n  " : "", n,
-                              block, name);
-      ++block;
-    }
-    if (!block) continue;
-    write_plot_file(folder / fmt::format("roc_n{}.dat", n), roc_data);
-    const auto script = fmt::format("roc_n{}.gp", n);
-    write_plot_file(folder / script,
-               fmt::format("set terminal pngcairo size 800,700\nset output 'roc_n{}.png'\nset logscale xy\n"
-                           "set xrange [1e-3:1]\nset yrange [1e-3:1]\nset xlabel 'false-positive rate'\n"
-                           "set ylabel 'true-positive rate'\nset title 'ROC, n = {}'\nset key bottom right\nset grid\n"
-                           "plot x with lines dashtype 2 lc rgb 'gray' title 'chance', \\\n  {}\n",
-                           n, n, roc_plot));
-    scripts.push_back(script);
-  }
-  for (const auto& s : scripts) {
-    if (auto problem = run_gnuplot(folder, s); !problem.empty()) return problem;
-  }
   return "";
 }
 

@@ -220,9 +220,4 @@ FeatureFid feature_fid(FeatureExtractor& extractor, const at::Tensor& images_a, 
                     .resize = extractor.resize()};
 }
 
-TorchScriptOptions torchscript_options(const FeaturesConfig& features) {
-  return {.input_size = features.input_size, .channels = features.channels,
-          .input_range = features.input_range == "0-1" ? InputRange::kZeroToOne : InputRange::kMinusOneToOne};
-}
-
 }  // namespace ganleaks::metrics

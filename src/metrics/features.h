@@ -19,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
 #include "metrics/fid.h"
 #include "models/classifier.h"
 
@@ -71,9 +70,6 @@ struct TorchScriptOptions {
   std::int64_t batch_size = 50;
   std::string description;  // what the user says the network is, e.g. "Inception-v3 pool3"; goes into label()
 };
-
-// The options of a config's [features] section (features.input_size, channels, input_range).
-TorchScriptOptions torchscript_options(const FeaturesConfig& features);
 
 // Contract of the file: `module.forward(x)`, x of shape (B, channels, S, S), returns (B, d) or (B, d, 1, 1)
 // float features, or a tuple/list whose only tensor is that (e.g. a scripted torchvision Inception returns

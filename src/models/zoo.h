@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/config.h"
+#include "models/config.h"
 #include "models/catalog.h"
 #include "models/medgan.h"
 #include "models/networks.h"

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/interrupt.h"
+#include "dist/collectives.h"
 
 namespace ganleaks::runner {
 
@@ -39,11 +40,11 @@ int Coordinator::pick(int rank) {
   if (interrupt_requested()) interrupted_ = true;
   if (failure_ || interrupted_) return kStop;
   for (const auto& job : jobs_) {
-    if (!job.collective() && state_[job.id] == State::kPending && ready(job)) return job.id;
+    if (!job.collective && state_[job.id] == State::kPending && ready(job)) return job.id;
   }
   if (open_collective_ < 0) {
     for (const auto& job : jobs_) {
-      if (job.collective() && state_[job.id] == State::kPending && ready(job)) return job.id;
+      if (job.collective && state_[job.id] == State::kPending && ready(job)) return job.id;
     }
   }
   const bool all_done =
@@ -59,7 +60,7 @@ void Coordinator::send(int rank, int job) {
   } else {
     assignment.job = jobs_[job];
   }
-  channel_.send(to_bytes(assignment), rank, kTagAssign);
+  channel_.send(dist::to_bytes(assignment), rank, kTagAssign);
 }
 
 namespace {
@@ -67,7 +68,7 @@ void hand(std::vector<std::set<int>>& handed, int job, int rank) { handed[job].i
 }  // namespace
 
 void Coordinator::handle(const dist::Message& message) {
-  const auto request = from_bytes<Request>(message.payload);
+  const auto request = dist::from_bytes<Request>(message.payload);
   if (request.finished.job_id >= 0) record(request.finished);
   waiting_.push_back(message.source);
   assign_waiting();
@@ -84,7 +85,7 @@ void Coordinator::assign_waiting() {
     if (job != kStop) {
       hand(handed_, job, rank);
       state_[job] = State::kRunning;
-      if (jobs_[job].collective()) open_collective_ = handed_to_all(job) ? -1 : job;
+      if (jobs_[job].collective) open_collective_ = handed_to_all(job) ? -1 : job;
     }
     send(rank, job);
   }
@@ -105,7 +106,7 @@ void Coordinator::record(const JobReport& report) {
     }
     return;
   }
-  if (job.collective()) {
+  if (job.collective) {
     finished_by_[job.id].insert(report.rank);
     if (static_cast<int>(finished_by_[job.id].size()) < channel_.size()) return;
   }
@@ -125,12 +126,14 @@ std::optional<Job> Coordinator::next_for_root() {
     }
     hand(handed_, job, 0);
     state_[job] = State::kRunning;
-    if (jobs_[job].collective()) {
+    if (jobs_[job].collective) {
       // Rank 0 joins a collective last: first every other rank must have been handed it.
       open_collective_ = handed_to_all(job) ? -1 : job;
       assign_waiting();
       while (!handed_to_all(job)) handle(channel_.receive(-1, kTagRequest));
-      open_collective_ = -1;
+      // Handing it out may have opened the next collective for ranks already done with this one (a collective can
+      // end early on a worker: a gather to rank 0 returns once sent): that one stays open.
+      if (open_collective_ == job) open_collective_ = -1;
     }
     return jobs_[job];
   }
@@ -153,9 +156,9 @@ void Coordinator::drain() {
 void run_worker(const dist::Comm& channel, const std::function<JobReport(const Job&)>& run_job) {
   Request request;
   while (true) {
-    channel.send(to_bytes(request), 0, kTagRequest);
+    channel.send(dist::to_bytes(request), 0, kTagRequest);
     const auto reply = channel.receive(0, kTagAssign);
-    const auto assignment = from_bytes<Assignment>(reply.payload);
+    const auto assignment = dist::from_bytes<Assignment>(reply.payload);
     if (assignment.stop) return;
     request.finished = run_job(assignment.job);
   }
@@ -163,14 +166,11 @@ void run_worker(const dist::Comm& channel, const std::function<JobReport(const J
 
 void relay_to_group(const dist::Comm& group, const std::optional<Job>& job) {
   if (group.size() == 1) return;
-  auto bytes = to_bytes(Assignment{.stop = !job.has_value(), .job = job.value_or(Job{})});
-  group.broadcast(bytes, 0);
+  dist::broadcast_value(group, Assignment{.stop = !job.has_value(), .job = job.value_or(Job{})}, 0);
 }
 
 std::optional<Job> receive_from_group_leader(const dist::Comm& group) {
-  std::vector<std::byte> bytes;
-  group.broadcast(bytes, 0);
-  auto assignment = from_bytes<Assignment>(bytes);
+  auto assignment = dist::broadcast_value(group, Assignment{}, 0);
   if (assignment.stop) return std::nullopt;
   return std::move(assignment.job);
 }

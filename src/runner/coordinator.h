@@ -1,8 +1,8 @@
 #pragma once
-// Rank 0 hands out the job graph. Training jobs go to one free rank each; an attack job is collective:
-// it is handed to every rank, and rank 0 joins it last, after all others have it, so that nobody waits
-// in a collective for a rank that is waiting for rank 0. Rank 0 works too: it answers requests between
-// its own training steps (serve_pending) and while it has nothing to do.
+// Rank 0 hands out the job graph. A one-rank job goes to one free rank (or training group); a collective job
+// is handed to every rank, and rank 0 joins it last, after all others have it, so that nobody waits in a
+// collective for a rank that is waiting for rank 0. Rank 0 works too: it answers requests between its own
+// training steps (serve_pending) and while it has nothing to do.
 #include <algorithm>
 #include <functional>
 #include <optional>

@@ -1,13 +1,15 @@
 #pragma once
-// One experiment from config to results: prepare the folder (or resume it), run the plan over the ranks,
-// assemble results.h5 and the report on rank 0.
+// One experiment from config to results, for any task (runner/task.h): prepare the folder (or resume it), run the
+// plan over the ranks, assemble results.h5 and the report on rank 0.
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "core/config.h"
 #include "dist/comm.h"
-#include "runner/estimate.h"
+#include "runner/cost.h"
 #include "runner/layout.h"
 #include "runner/plan.h"
+#include "runner/task.h"
 
 namespace ganleaks::runner {
 
@@ -15,6 +17,8 @@ struct RunOptions {
   bool fresh = false;        // start over in a new folder instead of resuming an existing one
   std::string command_line;  // recorded in the provenance
   Slice slice;               // the share of the plan this process runs (runner/plan.h)
+  // Library versions beyond the runner's own (MPI, HDF5, Boost), for the provenance: {"libtorch", "2.11.0"}.
+  std::vector<std::pair<std::string, std::string>> versions;
 };
 
 // "k/N" (0 <= k < N) as given to `ganleaks run --slice`; UserError naming the option otherwise.
@@ -27,25 +31,29 @@ struct RunOutcome {
   std::int64_t jobs_done = 0, jobs_total = 0;  // of the whole experiment
 };
 
-// Collective over `world`. Throws UserError on every rank alike when the input is bad (before any work);
-// a failure after that ends the whole job (MPI_Abort) rather than leave ranks waiting. Every rank returns the
-// same outcome.
-RunOutcome run_experiment(const Config& config, const RunOptions& options, const dist::Comm& world);
+// Collective over `world`. Throws UserError on every rank alike when the input is bad (before any work); a
+// failure after that ends the whole job (MPI_Abort) rather than leave ranks waiting. Every rank returns the same
+// outcome.
+RunOutcome run_experiment(Task& task, const RunOptions& options, const dist::Comm& world);
 
-// The plan as a table for `ganleaks plan` (which jobs, what they need, which are already done), the job count
-// by kind and, unless estimate is false, the estimated cost of the jobs left (runner/estimate.h).
+// The plan as a table for `ganleaks plan` (which jobs, what they need, which are already done), the job count by
+// kind and, unless estimate is false, the estimated cost of the jobs left (Task::estimate).
 struct PlanOptions {
   bool estimate = true;
-  int ranks = 1;                   // for the wall-time estimate
+  int ranks = 1;  // for the wall-time estimate
   double gpu_speedup = kAssumedGpuSpeedup;
 };
-std::string describe_plan(const Config& config, const PlanOptions& options = {});
+std::string describe_plan(const Task& task, const PlanOptions& options = {});
 
-// Rebuilds results.h5 from the committed job records, then report.md / report.csv; returns the report text.
-std::string assemble_results(const Config& config, const Layout& layout);
-// Rebuilds report.md / report.csv from an existing results.h5; returns the report text.
-std::string write_report(const Config& config, const Layout& layout);
+// Rank 0: results.h5 from the committed job records, then the report; returns the table to print.
+std::string assemble_results(const Task& task, const Layout& layout);
+// The report again from an existing results.h5 (`ganleaks report`); returns the table.
+std::string write_report(const Task& task, const Layout& layout);
 
-Layout layout_for(const Config& config);
+// Every rank runs `step`; when it throws UserError on any rank, every rank throws the message of the lowest such
+// rank, so that all stop alike.
+void agreed(const dist::Comm& world, const std::function<void()>& step);
+// Rank 0 runs `step`; every rank throws its UserError alike.
+void on_root_agreed(const dist::Comm& world, const std::function<void()>& step);
 
 }  // namespace ganleaks::runner

@@ -4,45 +4,22 @@
 #include <boost/version.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <torch/version.h>
 #include <toml++/toml.h>
 
 #include <cstdlib>
 #include <ctime>
 #include <sstream>
 
-#include "io/h5.h"
+#include "dist/collectives.h"
 #include "git_revision.h"  // generated at build time: GANLEAKS_GIT_REVISION
 
 
 namespace ganleaks::runner {
 
-Placement placement(int rank, int ranks) {
-  const auto env = [](const char* name) -> std::string {
-    const char* v = std::getenv(name);
-    return v ? v : "";
-  };
-  auto job = env("SLURM_JOB_ID");
-  if (!env("SLURM_ARRAY_TASK_ID").empty()) job = env("SLURM_ARRAY_JOB_ID") + "_" + env("SLURM_ARRAY_TASK_ID");
-  if (!job.empty() && !env("SLURM_RESTART_COUNT").empty()) job += " (restart " + env("SLURM_RESTART_COUNT") + ")";
-  return {.rank = rank, .ranks = ranks, .host = dist::host_name(), .slurm_job = job,
-          .gpus = env("CUDA_VISIBLE_DEVICES").empty() ? "none" : env("CUDA_VISIBLE_DEVICES")};
-}
-
-void record_placement(const io::H5Group& group, const Placement& where) {
-  group.set_attr("rank", where.rank);
-  group.set_attr("ranks", where.ranks);
-  group.set_attr("host", where.host);
-  group.set_attr("slurm_job", where.slurm_job);
-  group.set_attr("gpus", where.gpus);
-  group.set_attr("device", where.device);
-}
-
-std::string provenance_toml(const std::string& command_line, const dist::Comm& world) {
-  const auto host = dist::host_name();
-  const auto parts = world.all_gather(std::as_bytes(std::span(host.data(), host.size())));
+std::string provenance_toml(const std::string& command_line, const dist::Comm& world,
+                            const std::vector<std::pair<std::string, std::string>>& extra_versions) {
   toml::array hosts;
-  for (const auto& p : parts) hosts.push_back(std::string(reinterpret_cast<const char*>(p.data()), p.size()));
+  for (auto& host : dist::all_gather_values(world, dist::host_name())) hosts.push_back(std::move(host));
 
   unsigned h5_major = 0, h5_minor = 0, h5_release = 0;
   H5get_libversion(&h5_major, &h5_minor, &h5_release);
@@ -55,7 +32,7 @@ std::string provenance_toml(const std::string& command_line, const dist::Comm& w
 
   toml::table versions;
   versions.insert("ganleaks", std::string(GANLEAKS_VERSION));
-  versions.insert("libtorch", std::string(TORCH_VERSION));
+  for (const auto& [library, version] : extra_versions) versions.insert(library, version);
   versions.insert("mpi", dist::mpi_library_version());
   versions.insert("hdf5", fmt::format("{}.{}.{}", h5_major, h5_minor, h5_release));
   versions.insert("boost", std::string(BOOST_LIB_VERSION));

@@ -11,7 +11,8 @@
 #include <optional>
 #include <vector>
 
-#include "core/config.h"
+#include "models/config.h"
+#include "train/config.h"
 #include "models/zoo.h"
 
 namespace ganleaks::dist {

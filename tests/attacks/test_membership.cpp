@@ -34,9 +34,9 @@ Nearest brute_force(const at::Tensor& queries, const at::Tensor& samples) {
 TEST(Fbb, NearestGeneratedEqualsBruteForceLoop) {
   torch::manual_seed(3);
   // More samples than one chunk, so the chunked minimum is exercised.
-  const auto samples = torch::rand({kSampleChunk + 137, 48}) * 2 - 1;
+  const auto samples = torch::rand({models::kSampleChunk + 137, 48}) * 2 - 1;
   auto queries = torch::rand({23, 48}) * 2 - 1;
-  queries[5] = samples[kSampleChunk + 3];  // an exact member: distance 0 in the second chunk
+  queries[5] = samples[models::kSampleChunk + 3];  // an exact member: distance 0 in the second chunk
   const auto fast = nearest_generated(queries, samples);
   const auto slow = brute_force(queries, samples);
   ASSERT_EQ(fast.index.size(), 23u);
@@ -44,7 +44,7 @@ TEST(Fbb, NearestGeneratedEqualsBruteForceLoop) {
     EXPECT_EQ(fast.index[i], slow.index[i]) << "query " << i;
     EXPECT_NEAR(fast.mse[i], slow.mse[i], 1e-12) << "query " << i;
   }
-  EXPECT_EQ(fast.index[5], kSampleChunk + 3);
+  EXPECT_EQ(fast.index[5], models::kSampleChunk + 3);
   EXPECT_EQ(fast.mse[5], 0.0);
 }
 
@@ -63,10 +63,10 @@ TEST(Fbb, QueryResultDoesNotDependOnTheOtherQueriesInItsBlock) {
 TEST(Fbb, GeneratedChunksAreReproducibleAndPrefixStable) {
   torch::manual_seed(0);
   models::DcganGenerator g(models::DcganOptions{.z_dim = 8, .width = 4, .channels = 1});
-  const auto a = generate_chunk(*g, 42, 3, kSampleChunk);
-  const auto b = generate_chunk(*g, 42, 3, 17);
-  const auto c = generate_chunk(*g, 42, 4, 17);
-  EXPECT_EQ(a.sizes(), (std::vector<std::int64_t>{kSampleChunk, 1024}));
+  const auto a = models::generate_chunk(*g, 42, 3, models::kSampleChunk);
+  const auto b = models::generate_chunk(*g, 42, 3, 17);
+  const auto c = models::generate_chunk(*g, 42, 4, 17);
+  EXPECT_EQ(a.sizes(), (std::vector<std::int64_t>{models::kSampleChunk, 1024}));
   EXPECT_TRUE(torch::equal(a.narrow(0, 0, 17), b)) << "sample i must not depend on how many are drawn";
   EXPECT_FALSE(torch::equal(b, c)) << "chunks must use different latents";
   EXPECT_LE(a.abs().max().item<float>(), 1.0f);
@@ -74,17 +74,17 @@ TEST(Fbb, GeneratedChunksAreReproducibleAndPrefixStable) {
 
 TEST(Fbb, MergingRanksInAnyOrderEqualsTheWholeSearch) {
   torch::manual_seed(5);
-  auto samples = torch::randn({3 * kSampleChunk + 11, 20});
+  auto samples = torch::randn({3 * models::kSampleChunk + 11, 20});
   auto queries = torch::randn({17, 20});
-  samples[2 * kSampleChunk + 5] = samples[7];  // a tie across ranks: the earlier sample must win
+  samples[2 * models::kSampleChunk + 5] = samples[7];  // a tie across ranks: the earlier sample must win
   queries[3] = samples[7];
   const auto whole = nearest_generated(queries, samples);
   EXPECT_EQ(whole.index[3], 7);
   // Two "ranks": chunks 0 and 2 on one, 1 and 3 on the other, as the runner deals them.
   SampleChunks even, odd;
-  for (std::int64_t c = 0; c * kSampleChunk < samples.size(0); ++c) {
-    const auto first = c * kSampleChunk;
-    (c % 2 ? odd : even).emplace_back(first, samples.narrow(0, first, std::min(kSampleChunk, samples.size(0) - first)));
+  for (std::int64_t c = 0; c * models::kSampleChunk < samples.size(0); ++c) {
+    const auto first = c * models::kSampleChunk;
+    (c % 2 ? odd : even).emplace_back(first, samples.narrow(0, first, std::min(models::kSampleChunk, samples.size(0) - first)));
   }
   const auto a = nearest_in_chunks(queries, even), b = nearest_in_chunks(queries, odd);
   for (const auto& order : {std::pair{&a, &b}, std::pair{&b, &a}}) {
@@ -98,7 +98,7 @@ TEST(Fbb, MergingRanksInAnyOrderEqualsTheWholeSearch) {
 
 TEST(Fbb, HammingNearestOnBinaryRecordsEqualsABruteForceLoop) {
   torch::manual_seed(8);
-  const auto generated = torch::rand({kSampleChunk + 40, 60});  // rounded to 0/1 by the search
+  const auto generated = torch::rand({models::kSampleChunk + 40, 60});  // rounded to 0/1 by the search
   const auto queries = (torch::rand({11, 60}) > 0.5).to(torch::kFloat32);
   const auto fast = nearest_generated(queries, generated, Distance::kHamming);
   const auto rounded = (generated > 0.5).to(torch::kInt32), q = queries.to(torch::kInt32);
@@ -142,8 +142,8 @@ TEST(Domias, LogKernelSumEqualsABruteForceLoop) {
 }
 
 TEST(Latents, SampleLatentsAreTheLatentsBehindGeneratedChunks) {
-  const auto chunk = chunk_latents(9, 2, 6);
-  const auto picked = sample_latents(9, {2 * kSampleChunk + 7, 2 * kSampleChunk}, 6);
+  const auto chunk = models::chunk_latents(9, 2, 6);
+  const auto picked = models::sample_latents(9, {2 * models::kSampleChunk + 7, 2 * models::kSampleChunk}, 6);
   EXPECT_TRUE(torch::equal(picked[0], chunk[7]));
   EXPECT_TRUE(torch::equal(picked[1], chunk[0]));
 }

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "core/errors.h"
-#include "runner/executor.h"
+#include "membership/task.h"
 
 namespace ganleaks::data {
 namespace {
@@ -51,19 +51,19 @@ TEST(Pool, ClassMemberSelectionThroughTheRunnerSplits) {
   for (int i = 0; i < 60; ++i) text += std::to_string(i % 2) + "," + std::to_string(i % 3) + "\n";
   const auto file = write_csv("c.csv", text);
   const auto pool = Pool::load({.dataset = "tabular", .path = file.string()});
-  Config config;
+  membership::Config config;
   config.data.member_selection = "class";
   config.data.member_classes = {1};
   config.data.reference_size = 10;
   config.sweep.train_sizes = {8};
   config.attack.max_queries = 8;
-  const auto splits = runner::make_seed_splits(config, pool, 1);
+  const auto splits = membership::make_seed_splits(config, pool, 1);
   for (auto r : splits.train_pool) EXPECT_EQ(pool.labels()[static_cast<std::size_t>(r)], 1);
   for (auto r : splits.holdout) EXPECT_NE(pool.labels()[static_cast<std::size_t>(r)], 1);
   std::filesystem::remove(file);
 
   const auto unlabelled = write_csv("d.csv", "0\n1\n0\n");
-  EXPECT_THROW(runner::make_seed_splits(config, Pool::load({.dataset = "tabular", .path = unlabelled.string()}), 1),
+  EXPECT_THROW(membership::make_seed_splits(config, Pool::load({.dataset = "tabular", .path = unlabelled.string()}), 1),
                ConfigError);
   std::filesystem::remove(unlabelled);
 }

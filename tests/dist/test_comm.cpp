@@ -1,4 +1,5 @@
 // dist::Comm on real Open MPI ranks (run under mpiexec -n 1 and -n 2).
+#include "dist/collectives.h"
 #include "dist/comm.h"
 
 #include <gtest/gtest.h>
@@ -108,6 +109,53 @@ TEST(Comm, MpiErrorsBecomeExceptionsNamingOperationAndRank) {
     const std::string what = e.what();
     EXPECT_NE(what.find("MPI_Send"), std::string::npos) << what;
     EXPECT_NE(what.find("rank " + std::to_string(world.rank())), std::string::npos) << what;
+  }
+}
+
+// The typed collectives: arrays as their bytes, anything serialisable as its archive, in rank order.
+struct Piece {
+  int rank = 0;
+  std::string text;
+  std::vector<double> values;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & rank & text & values;
+  }
+};
+
+TEST(Collectives, TypedBroadcastGatherAndAllGather) {
+  const auto world = Comm::world();
+  const int rank = world.rank(), size = world.size();
+  std::string text = world.is_root() ? "from root" : "";
+  broadcast(world, text, 0);
+  EXPECT_EQ(text, "from root");
+  std::vector<std::int64_t> numbers = world.is_root() ? std::vector<std::int64_t>{1, -2, 3} : std::vector<std::int64_t>{};
+  broadcast(world, numbers, 0);
+  EXPECT_EQ(numbers, (std::vector<std::int64_t>{1, -2, 3}));
+  const auto value = broadcast_value(world, Piece{.rank = rank, .text = "x" + std::to_string(rank)}, size - 1);
+  EXPECT_EQ(value.rank, size - 1);
+
+  const std::vector<double> mine(static_cast<std::size_t>(rank + 1), 0.5 * rank);  // ragged: rank r has r + 1
+  const auto all = all_gather<double>(world, mine);
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) EXPECT_EQ(all[r], std::vector<double>(static_cast<std::size_t>(r + 1), 0.5 * r));
+  const auto at_root = gather<double>(world, mine, 0);
+  EXPECT_EQ(at_root.size(), world.is_root() ? static_cast<std::size_t>(size) : 0u);
+
+  const Piece piece{.rank = rank, .text = std::string(static_cast<std::size_t>(rank), 'z'), .values = mine};
+  const auto pieces = all_gather_values(world, piece);
+  ASSERT_EQ(pieces.size(), static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) {
+    EXPECT_EQ(pieces[r].rank, r);
+    EXPECT_EQ(pieces[r].text, std::string(static_cast<std::size_t>(r), 'z'));
+    EXPECT_EQ(pieces[r].values.size(), static_cast<std::size_t>(r + 1));
+  }
+  const auto gathered = gather_values(world, piece, 0);
+  if (world.is_root()) {
+    ASSERT_EQ(gathered.size(), static_cast<std::size_t>(size));
+    EXPECT_EQ(gathered.back().rank, size - 1);
+  } else {
+    EXPECT_TRUE(gathered.empty());
   }
 }
 

@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <map>
 #include <thread>
 
+#include "dist/collectives.h"
 #include "runner/messages.h"
-#include "runner/plan.h"
 
 namespace ganleaks::runner {
 namespace {
@@ -28,28 +30,53 @@ struct Trace {
 
 double now() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
 
+// The shape of a membership sweep: per seed a reference model and three victims (one-rank jobs), and two
+// collective attacks per victim that need it and the reference.
 std::vector<Job> test_plan() {
-  Config c;
-  c.experiment.seeds = {0, 1};
-  c.sweep.train_sizes = {16, 32, 64};
-  c.attack.settings = {"fbb", "dis"};
-  return make_plan(c);
+  std::vector<Job> jobs;
+  const auto add = [&](Job job) {
+    job.id = static_cast<int>(jobs.size());
+    jobs.push_back(std::move(job));
+    return jobs.back().id;
+  };
+  for (int seed : {0, 1}) {
+    const int reference = add({.name = fmt::format("reference-s{}", seed), .kind = "train", .shared = true});
+    for (int n : {16, 32, 64}) {
+      const int victim = add({.name = fmt::format("victim-n{}-s{}", n, seed), .kind = "train"});
+      for (const char* setting : {"fbb", "dis"}) {
+        add({.name = fmt::format("{}-n{}-s{}", setting, n, seed), .kind = "attack", .collective = true,
+             .depends_on = {victim, reference}});
+      }
+    }
+  }
+  return jobs;
 }
 
 // Runs the plan over the world with a fake job body; returns every rank's trace on rank 0.
+// With `eager`, a collective job ends on the workers without waiting for rank 0 (as a gather to rank 0 does once
+// its message is sent), so that workers ask for more while rank 0 has not yet joined; and rank 0's one-rank jobs are
+// long and answer requests between their steps, as training does, while the workers' are short.
 std::vector<std::vector<Trace>> run_plan(const std::vector<Job>& jobs, std::vector<bool> done, int fail_job,
-                                         std::optional<std::string>* failure) {
+                                         std::optional<std::string>* failure, bool eager = false) {
   const auto world = dist::Comm::world();
   const auto channel = world.duplicate();
   std::vector<Trace> trace;
+  Coordinator* coordinator = nullptr;  // rank 0's, for its jobs to serve between steps
   auto body = [&](const Job& job) {
     Trace t{job.id, now(), 0};
-    if (job.collective()) {
+    if (job.collective && eager) {
+      if (world.is_root()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } else if (job.collective) {
       // A real collective: it would deadlock if ranks disagreed on the order of collective jobs.
       std::vector<std::int64_t> id{job.id};
       world.all_reduce(std::span(id), dist::ReduceOp::kMax);
       EXPECT_EQ(id[0], job.id) << "ranks entered different collective jobs";
-    } else {
+    } else if (eager && coordinator) {
+      for (int step = 0; step < 10; ++step) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+        coordinator->serve_pending();
+      }
+    } else if (!eager) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5 + 3 * (job.id % 4)));
     }
     t.end = now();
@@ -58,16 +85,15 @@ std::vector<std::vector<Trace>> run_plan(const std::vector<Job>& jobs, std::vect
     return report;
   };
   if (world.is_root()) {
-    Coordinator coordinator(jobs, done, channel);
-    while (auto job = coordinator.next_for_root()) coordinator.finished_on_root(body(*job));
-    coordinator.drain();
-    *failure = coordinator.failure();
+    Coordinator root(jobs, done, channel);
+    coordinator = &root;
+    while (auto job = root.next_for_root()) root.finished_on_root(body(*job));
+    root.drain();
+    *failure = root.failure();
   } else {
     run_worker(channel, body);
   }
-  std::vector<std::vector<Trace>> all;
-  for (const auto& bytes : world.gather(to_bytes(trace), 0)) all.push_back(from_bytes<std::vector<Trace>>(bytes));
-  return all;
+  return dist::gather_values(world, trace, 0);
 }
 
 TEST(Coordinator, RunsEveryJobOnceAndCollectivesEverywhereInOrder) {
@@ -84,7 +110,7 @@ TEST(Coordinator, RunsEveryJobOnceAndCollectivesEverywhereInOrder) {
     std::vector<int> order;
     for (const auto& t : traces[r]) {
       finished_at[t.job] = std::max(finished_at[t.job], t.end);
-      if (jobs[t.job].collective()) {
+      if (jobs[t.job].collective) {
         order.push_back(t.job);
       } else {
         ++train_runs[t.job];
@@ -94,7 +120,7 @@ TEST(Coordinator, RunsEveryJobOnceAndCollectivesEverywhereInOrder) {
     EXPECT_EQ(order, collective_order) << "rank " << r << " ran collective jobs in another order";
   }
   for (const auto& job : jobs) {
-    if (!job.collective()) EXPECT_EQ(train_runs[job.id], 1) << job.name;
+    if (!job.collective) EXPECT_EQ(train_runs[job.id], 1) << job.name;
   }
   EXPECT_EQ(collective_order.size(), 12u);
   for (int r = 0; r < world.size(); ++r) {
@@ -106,10 +132,26 @@ TEST(Coordinator, RunsEveryJobOnceAndCollectivesEverywhereInOrder) {
   }
 }
 
+// Workers that finish a collective before rank 0 joins it ask for the next one; handing it to them must leave it
+// open for rank 0 (it was lost once, and every rank waited for the others).
+TEST(Coordinator, CollectivesThatEndEarlyOnWorkersAreAllRun) {
+  const auto jobs = test_plan();
+  std::optional<std::string> failure;
+  const auto traces = run_plan(jobs, {}, -1, &failure, /*eager=*/true);
+  const auto world = dist::Comm::world();
+  if (!world.is_root()) return;
+  EXPECT_FALSE(failure.has_value());
+  std::map<int, int> runs;
+  for (const auto& trace : traces) {
+    for (const auto& t : trace) ++runs[t.job];
+  }
+  for (const auto& job : jobs) EXPECT_EQ(runs[job.id], job.collective ? world.size() : 1) << job.name;
+}
+
 TEST(Coordinator, SkipsJobsAlreadyDone) {
   const auto jobs = test_plan();
   std::vector<bool> done(jobs.size(), false);
-  for (const auto& job : jobs) done[job.id] = !job.collective() || job.seed == 0;  // only seed 1's attacks left
+  for (const auto& job : jobs) done[job.id] = !job.collective || job.name.ends_with("-s0");  // only seed 1's attacks left
   std::optional<std::string> failure;
   const auto traces = run_plan(jobs, done, -1, &failure);
   if (!dist::Comm::world().is_root()) return;

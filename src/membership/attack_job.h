@@ -1,0 +1,29 @@
+#pragma once
+// One membership-inference attack job, run collectively by every rank (docs/architecture.md, "A run"): generated
+// samples are sharded by chunk and queries by block; every partial result is gathered and combined in a fixed
+// order, so scores do not depend on the number of ranks. Rank 0 computes the metrics and commits attacks/<id>.h5.
+// LibTorch's models and attacks stay behind this header.
+#include <string>
+
+#include "data/pool.h"
+#include "data/splits.h"
+#include "dist/comm.h"
+#include "membership/config.h"
+#include "membership/plan.h"
+#include "runner/layout.h"
+
+namespace ganleaks::membership {
+
+struct AttackInputs {
+  const Config& config;
+  const runner::Layout& layout;
+  const dist::Comm& world;
+  const data::Pool& pool;
+  const data::SeedSplits& splits;  // of the job's seed
+  std::string victim_run, reference_run;  // the runs attacked (reference_run: "" without calibration)
+};
+
+// Every rank of `world` must call this for the same job; a failure on one rank aborts the run.
+void run_attack_job(const Job& job, const AttackInputs& inputs);
+
+}  // namespace ganleaks::membership

@@ -1,0 +1,103 @@
+#include "membership/attack_record.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <numeric>
+
+#include "attacks/membership.h"
+#include "core/seeding.h"
+#include "io/atomic_file.h"
+#include "io/h5.h"
+#include "metrics/bootstrap.h"
+#include "metrics/roc.h"
+
+namespace ganleaks::membership {
+namespace {
+
+// 95 % bootstrap intervals as <metric>_ci_low / _ci_high (NaN when bootstrap_resamples = 0).
+void write_intervals(const io::H5Group& group, const std::vector<double>& scores, const data::QuerySet& queries,
+                     int resamples, std::uint64_t seed) {
+  metrics::MetricIntervals ci;
+  if (resamples > 0) {
+    ci = metrics::bootstrap_intervals(scores, queries.is_member, resamples, seed);
+  } else {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    ci.auc = {nan, nan};
+    ci.tpr.fill({nan, nan});
+  }
+  group.set_attr("bootstrap_resamples", static_cast<std::int64_t>(resamples));
+  group.set_attr("auc_ci_low", ci.auc.low);
+  group.set_attr("auc_ci_high", ci.auc.high);
+  for (std::size_t f = 0; f < metrics::kReportedFprs.size(); ++f) {
+    group.set_attr(fmt::format("tpr_at_fpr_{}_ci_low", metrics::kReportedFprs[f]), ci.tpr[f].low);
+    group.set_attr(fmt::format("tpr_at_fpr_{}_ci_high", metrics::kReportedFprs[f]), ci.tpr[f].high);
+  }
+}
+
+}  // namespace
+
+void write_attack_record(const std::filesystem::path& path, const Job& job, const Config& config,
+                         const data::QuerySet& queries, const Losses& victim, const Losses& reference,
+                         const dist::Placement& where, double seconds) {
+  const auto& cfg = config.attack;
+  const auto total = static_cast<double>(queries.sample_index.size());
+  const auto& level = job.level;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double epsilon = job.dp ? job.dp->epsilon : nan;  // SPEC §5: NaN without DP
+  io::write_atomically(path, [&](const std::filesystem::path& tmp) {
+    const auto file = io::H5File::create(tmp);
+    file.root().set_attr("job_hash", job.hash);  // the resume marker's settings (runner/plan.h)
+    for (const bool calibrated : cfg.calibrated) {
+      const auto scores = attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr);
+      const auto roc = metrics::roc_curve(scores, queries.is_member);
+      const auto name = attack_group_name(job.name, calibrated);
+      const auto group = file.root().create_group(name);
+      group.set_attr("job_hash", job.hash);
+      dist::record_placement(group, where);
+      group.set_attr("wall_seconds", seconds);
+      group.set_attr("model", job.model);
+      group.set_attr("train_size", job.train_size);
+      group.set_attr("setting", job.setting);
+      group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));
+      group.set_attr("seed", static_cast<std::int64_t>(job.seed));
+      group.set_attr("privacy", level.display());
+      group.set_attr("dp_epsilon", epsilon);
+      group.set_attr("dp_target_epsilon", level.target_epsilon > 0 ? level.target_epsilon : nan);
+      group.set_attr("dp_noise_multiplier", job.dp ? job.dp->noise_multiplier : nan);
+      group.set_attr("auc", metrics::auc(scores, queries.is_member));
+      for (const double fpr : metrics::kReportedFprs) {
+        group.set_attr(fmt::format("tpr_at_fpr_{}", fpr), metrics::tpr_at_fpr(roc, fpr));
+      }
+      write_intervals(group, scores, queries, cfg.bootstrap_resamples, derive_seed(job.seed, "bootstrap:" + name));
+      for (const auto& [key, value] : victim.attrs) group.set_attr(key, value);
+      if (calibrated) {
+        for (const auto& [key, value] : reference.attrs) group.set_attr(key + "_reference", value);
+      }
+      if (job.setting == "wb" || job.setting == "pbb") {
+        group.set_attr("lambda_reg", cfg.lambda_reg);
+        group.set_attr("lambda_lpips", cfg.lambda_lpips);
+        group.set_attr("lpips_model", cfg.lpips_model);
+        const auto sum = std::accumulate(victim.evaluations.begin(), victim.evaluations.end(), std::int64_t{0});
+        group.set_attr("generator_evaluations_per_query", static_cast<double>(sum) / total);
+        group.write("generator_evaluations", std::span<const std::int64_t>(victim.evaluations));
+      }
+      group.write("score", std::span<const double>(scores));
+      group.write("distance", std::span<const double>(victim.loss));
+      if (calibrated) group.write("distance_reference", std::span<const double>(reference.loss));
+      group.write("is_member", std::span<const std::uint8_t>(queries.is_member));
+      group.write("sample_index", std::span<const std::int64_t>(queries.sample_index));
+      std::vector<double> fpr, tpr, threshold;
+      for (const auto& p : roc) {
+        fpr.push_back(p.fpr);
+        tpr.push_back(p.tpr);
+        threshold.push_back(p.threshold);
+      }
+      group.write("roc_fpr", std::span<const double>(fpr));
+      group.write("roc_tpr", std::span<const double>(tpr));
+      group.write("roc_threshold", std::span<const double>(threshold));
+    }
+  });
+}
+
+}  // namespace ganleaks::membership

@@ -1,0 +1,69 @@
+#include "membership/config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/errors.h"
+#include "models/catalog.h"
+
+namespace ganleaks::membership {
+namespace {
+
+// The rules between keys, after every key was read on its own.
+void check(const Config& c) {
+  const auto fail = [&](const std::string& message) { throw ConfigError(fmt::format("{}: {}", c.source, message)); };
+  if (c.attack.lambda_lpips > 0 && c.attack.lpips_model.empty()) {
+    fail(fmt::format("attack.lambda_lpips = {} needs attack.lpips_model, the path of a TorchScript LPIPS model "
+                     "(docs/attacks.md)", show_real(c.attack.lambda_lpips)));
+  }
+  if (c.attack.lambda_lpips > 0 && !c.data.images()) {
+    fail(fmt::format("attack.lambda_lpips = {} compares images, but data.dataset = {} holds records; set "
+                     "attack.lambda_lpips = 0", show_real(c.attack.lambda_lpips), quote(c.data.dataset)));
+  }
+  if (!c.privacy.target_epsilons.empty() && !c.privacy.noise_multipliers.empty()) {
+    fail("privacy.target_epsilons and privacy.noise_multipliers are both given; give the privacy levels one way (ε, or σ)");
+  }
+  for (const auto& name : c.model.names) {
+    const auto& model = models::model_info(name);
+    const bool records = !c.data.images();
+    if (records != (model.modality == models::Modality::kRecords)) {
+      fail(fmt::format("model.name = {} is a model of {}, but data.dataset = {} holds {}; {}", quote(name),
+                       records ? "images" : "records", quote(c.data.dataset), records ? "records" : "images",
+                       records ? "use model.name = \"medgan\"" : "use an image model (docs/models.md)"));
+    }
+    if (!model.dp_sgd && c.privacy.any_dp()) {
+      // SPEC §2: DP-SGD needs per-sample gradients of every discriminator parameter, through the clipped path.
+      fail(fmt::format("DP-SGD (privacy.target_epsilons / noise_multipliers) is available for model.name = \"dcgan\" "
+                       "only, not {}: its discriminator is not made of per-sample layers (docs/privacy.md)", quote(name)));
+    }
+  }
+  if (!c.privacy.non_private && !c.privacy.any_dp()) {
+    fail("privacy.non_private = false with no privacy.target_epsilons or privacy.noise_multipliers leaves no victim "
+         "to train");
+  }
+}
+
+}  // namespace
+
+bool AttackConfig::any_calibrated() const { return std::ranges::find(calibrated, true) != calibrated.end(); }
+
+Config parse_config(std::string_view toml_text, std::string_view source_name,
+                    const std::function<std::string(std::string_view)>& other_sections) {
+  Config c;
+  c.source = std::string(source_name);
+  read_config(toml_text, source_name, [&](KeyVisitor& v) { c.visit(v); }, other_sections);
+  std::ranges::sort(c.sweep.train_sizes);
+  check(c);
+  return c;
+}
+
+std::int64_t query_count(const Config& config, std::int64_t train_size) {
+  return std::min(train_size, config.attack.max_queries);
+}
+
+std::int64_t holdout_size(const Config& config) {
+  return query_count(config, config.sweep.train_sizes.back());  // train_sizes is sorted ascending
+}
+
+}  // namespace ganleaks::membership

@@ -1,0 +1,134 @@
+#pragma once
+// The config of experiment.task = "membership" (GAN-Leaks, Chen et al. CCS 2020): victims trained at every
+// training-set size, attacked in the settings of [attack], optionally under DP-SGD ([privacy]).
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "data/config.h"
+#include "models/config.h"
+#include "privacy/config.h"
+#include "runner/config.h"
+#include "train/config.h"
+
+namespace ganleaks::membership {
+
+inline constexpr std::string_view kTaskName = "membership";
+
+struct SweepConfig {
+  static constexpr std::string_view kSection = "sweep";
+  std::vector<std::int64_t> train_sizes{64, 256, 1024};  // sorted ascending after reading
+
+  void visit(KeyVisitor& v) {
+    v.integers("train_sizes", train_sizes, {1, 10'000'000},
+               "victim training-set sizes n (the swept variable); stored sorted ascending");
+  }
+  bool operator==(const SweepConfig&) const = default;
+};
+
+struct AttackConfig {
+  static constexpr std::string_view kSection = "attack";
+  static constexpr std::array<std::string_view, 6> kSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
+  static constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
+
+  std::vector<std::string> settings{"fbb", "dis"};
+  std::vector<bool> calibrated{false, true};
+  std::int64_t max_queries = 500;
+  std::int64_t fbb_samples = 20000;
+  int block_size = 256;
+  int bootstrap_resamples = 1000;
+  double lambda_reg = 0.001;
+  double lambda_lpips = 0;
+  std::string lpips_model;
+  int wb_max_evaluations = 1000;
+  int wb_history = 20;
+  int wb_restarts = 1;
+  std::string wb_init = "random";
+  int pbb_iterations = 10;
+  int pbb_line_evaluations = 10;
+  double pbb_bracket = 1.0;
+  std::string pbb_init = "nn";
+
+  bool any_calibrated() const;
+
+  void visit(KeyVisitor& v) {
+    v.choices("settings", settings, kSettings,
+              "attacks to run (docs/attacks.md): `fbb` full black-box (nearest of k generated samples), `pbb` partial "
+              "black-box (Powell search of z), `wb` white-box (L-BFGS search of z), `dis` discriminator score (LOGAN), "
+              "`mc` Monte-Carlo ε-ball count (Hilprecht et al.), `domias` density ratio of generated vs reference data "
+              "(van Breugel et al.)");
+    v.booleans("calibrated", calibrated,
+               "which variants to report: `false` = raw scores, `true` = calibrated with the reference model G_r "
+               "(GAN-Leaks Sec. 5.6); for `domias`, with the reference data");
+    v.integer("max_queries", max_queries, {1, 10'000'000},
+              "m: the query set has min(n, m) members plus as many non-members");
+    v.integer("fbb_samples", fbb_samples, {1, 100'000'000},
+              "k: generated samples per model for `fbb`, `mc`, `domias` and the `pbb` start (`pbb_init = \"nn\"`)");
+    v.integer("block_size", block_size, {1, 65536},
+              "queries per block, the unit of sharding over ranks; scores are bitwise identical for any rank count at "
+              "a fixed `block_size`");
+    v.integer("bootstrap_resamples", bootstrap_resamples, {0, 1'000'000},
+              "stratified bootstrap resamples for the 95 % intervals of AUC and TPR@FPR; 0 = no intervals");
+    v.real("lambda_reg", lambda_reg, kRegulariser,
+           "weight of `(‖z‖² − dim z)²` added to the `pbb`/`wb` objective during optimisation (not to the score)");
+    v.real("lambda_lpips", lambda_lpips, kRegulariser,
+           "weight of LPIPS in the `pbb`/`wb` loss (the paper: 0.2); > 0 needs `lpips_model` and images");
+    v.text("lpips_model", lpips_model, kFilePath,
+           "a TorchScript LPIPS model called as `model(x, y)` on (B, 3, H, W) images in [-1, 1], returning B distances "
+           "((B) or (B, 1, 1, 1)); checked before the run starts. ganleaks ships no weights (none can be downloaded "
+           "here): export one with the `lpips` package and `torch.jit.trace`");
+    v.integer("wb_max_evaluations", wb_max_evaluations, {1, 1'000'000},
+              "`wb`: generator evaluations (forward + backward) per query and restart");
+    v.integer("wb_history", wb_history, {1, 1000}, "`wb`: L-BFGS history length");
+    v.integer("wb_restarts", wb_restarts, {1, 100}, "`wb`: starts per query; the lowest loss is kept");
+    v.choice("wb_init", wb_init, kLatentInits,
+             "`wb`: the first start (the latent of the nearest generated sample, zeros, or a seeded random draw); "
+             "further restarts are random");
+    v.integer("pbb_iterations", pbb_iterations, {1, 10'000}, "`pbb`: Powell sweeps over all latent directions");
+    v.integer("pbb_line_evaluations", pbb_line_evaluations, {2, 1000},
+              "`pbb`: generator queries per line minimisation (golden section)");
+    v.real("pbb_bracket", pbb_bracket, FloatRange{0.0, 1e3, true, false},
+           "`pbb`: each line minimisation searches steps in [-bracket, bracket]");
+    v.choice("pbb_init", pbb_init, kLatentInits,
+             "`pbb` start: the latent of the query's nearest generated sample (as the reference code), zeros, or a "
+             "seeded random draw");
+  }
+  bool operator==(const AttackConfig&) const = default;
+};
+
+struct Config {
+  ExperimentConfig experiment{.task = std::string(kTaskName)};
+  DataConfig data;
+  SweepConfig sweep;
+  ModelConfig model;
+  TrainConfig train;
+  AttackConfig attack;
+  PrivacyConfig privacy;
+  std::string source;  // the file (or name) it was read from
+
+  void visit(KeyVisitor& v) {
+    v.section(experiment);
+    v.section(data);
+    v.section(sweep);
+    v.section(model);
+    v.section(train);
+    v.section(attack);
+    v.section(privacy);
+  }
+  bool operator==(const Config&) const = default;
+};
+
+// Reads and validates TOML text (source_name starts every error and becomes Config::source), the keys of every
+// section and the rules between them; `other_sections` as read_config's.
+Config parse_config(std::string_view toml_text, std::string_view source_name,
+                    const std::function<std::string(std::string_view)>& other_sections = {});
+
+// Query-set size m for a training-set size n: min(n, attack.max_queries).
+std::int64_t query_count(const Config& config, std::int64_t train_size);
+// Hold-out size: enough non-members for the largest query set.
+std::int64_t holdout_size(const Config& config);
+
+}  // namespace ganleaks::membership

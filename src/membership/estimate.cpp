@@ -1,0 +1,74 @@
+// What a membership plan will cost (`ganleaks plan`): training iterations and generated samples of the config's
+// models, and the nearest-sample search, timed here (train/unit_costs.h), counted per job.
+#include <torch/torch.h>
+
+#include <numeric>
+
+#include "attacks/membership.h"
+#include "data/pool.h"
+#include "membership/task.h"
+#include "models/catalog.h"
+#include "train/unit_costs.h"
+
+namespace ganleaks::membership {
+namespace {
+
+constexpr double kDpStepCost = 2.5;  // a DP-SGD discriminator step vs a plain one (bench/: 1.7–2.5x)
+
+std::vector<std::int64_t> sample_shape(const Config& config) {
+  if (config.data.dataset == "fashion-mnist") return {1, 32, 32};
+  if (config.data.dataset == "fashion-mnist-binary") return {28 * 28};
+  return {data::Pool::load(config.data).rows(std::vector<std::int64_t>{0}).size(1)};  // a user's table
+}
+
+// Nearest-sample search, per (query, generated sample) pair.
+double search_pair_seconds(const std::vector<std::int64_t>& shape) {
+  const auto dim = std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+  const auto queries = torch::rand({256, dim}), samples = torch::rand({models::kSampleChunk, dim});
+  return train::seconds_of([&] { attacks::nearest_generated(queries, samples); }) / (256.0 * models::kSampleChunk);
+}
+
+}  // namespace
+
+runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const {
+  at::set_num_threads(config_.experiment.threads_per_rank);  // one rank's speed
+  const auto shape = sample_shape(config_);
+  train::ModelCosts costs(config_.model, config_.train, shape);
+  const auto& a = config_.attack;
+  double search_pair = -1;  // measured on first use
+  runner::CostEstimate out;
+  for (const auto& job : jobs) {
+    const auto& spec = plan_.specs[job.id];
+    const auto& u = costs.of(spec.model);
+    double seconds = 0;
+    if (spec.kind == JobKind::kTrain) {
+      const double pretrain = models::model_info(spec.model).objective == models::Objective::kMedgan
+                                  ? 0.5 * static_cast<double>(config_.train.pretrain_iterations)
+                                  : 0.0;  // an autoencoder step: about half a GAN iteration
+      seconds = (static_cast<double>(config_.train.iterations) * (spec.dp ? kDpStepCost : 1.0) + pretrain) * u.iteration;
+    } else {
+      if (search_pair < 0) search_pair = search_pair_seconds(shape);
+      const double queries = 2.0 * static_cast<double>(query_count(config_, spec.train_size));
+      const double k = static_cast<double>(a.fbb_samples);
+      const double samples = k * u.sample + queries * k * search_pair;  // generate, then search
+      double per_model = 0;
+      if (spec.setting == "fbb") per_model = samples;
+      if (spec.setting == "mc" || spec.setting == "domias") per_model = samples + queries * k * search_pair;
+      if (spec.setting == "dis") per_model = queries * u.sample;
+      if (spec.setting == "pbb") {
+        per_model = (a.pbb_init == "nn" ? samples : 0) +
+                    queries * a.pbb_iterations * config_.model.z_dim * a.pbb_line_evaluations * u.sample;
+      }
+      if (spec.setting == "wb") {
+        per_model = (a.wb_init == "nn" ? samples : 0) + queries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;
+      }
+      seconds = per_model * (a.any_calibrated() && spec.setting != "domias" ? 2 : 1);
+    }
+    out.rank_seconds += seconds;
+    out.by_kind[job.kind] += seconds;
+  }
+  out.unit_seconds = costs.unit_seconds();
+  return out;
+}
+
+}  // namespace ganleaks::membership

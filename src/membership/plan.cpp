@@ -1,0 +1,115 @@
+#include "membership/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/seeding.h"
+
+namespace ganleaks::membership {
+namespace {
+
+std::string with_privacy(std::string name, const std::string& privacy) {
+  return privacy.empty() ? name : name + "-" + privacy;
+}
+std::string with_model(std::string name, const std::string& tag) { return tag.empty() ? name : tag + "-" + name; }
+
+std::string_view kind_name(JobKind kind) { return kind == JobKind::kTrain ? "train" : "attack"; }
+std::string_view role_name(const JobSpec& spec) {
+  if (spec.kind != JobKind::kTrain) return "";
+  return spec.role == Role::kVictim ? "victim" : "reference";
+}
+
+// Everything a job's output depends on besides its dependencies (whose hashes the runner adds): the settings it
+// reads, as resolved sections or single values. Deliberately broad within a section: a changed key of [train]
+// redoes every training job, never reuses a stale one. Extending a sweep (another size, seed or attack) leaves
+// the existing jobs' inputs, and so their records, valid. The fields' layout is the one job hashes have had
+// since they were introduced, so that finished results stay valid across versions.
+std::string job_inputs(const Config& c, const JobSpec& spec) {
+  auto text = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|||0|0||", kind_name(spec.kind), c.experiment.task, role_name(spec),
+                          spec.setting, spec.train_size, spec.seed, spec.level.label, spec.model);
+  text += section_toml(c, "data");
+  text += fmt::format("|z{}|w{}|threads{}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank);
+  if (spec.kind == JobKind::kTrain) {
+    text += section_toml(c, "train") + fmt::format("|ranks_per_run{}", c.experiment.ranks_per_run);
+    text += fmt::format("|holdout{}", holdout_size(c));  // the split: with data.reference_size, n and the seed
+    if (spec.level.dp()) text += section_toml(c, "privacy");
+    text += fmt::format("|seed{:016x}", spec.training_seed);
+  } else {
+    text += section_toml(c, "attack") + fmt::format("|m{}", query_count(c, spec.train_size));
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string model_tag(const Config& config, const std::string& model) {
+  return config.model.names.size() > 1 ? model : "";
+}
+std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy,
+                            const std::string& model_tag) {
+  return with_model(with_privacy(fmt::format("victim-n{}-s{}", train_size, seed), privacy), model_tag);
+}
+std::string reference_run_name(std::uint64_t seed, const std::string& model_tag) {
+  return with_model(fmt::format("reference-s{}", seed), model_tag);
+}
+std::string attack_group_name(const std::string& attack, bool calibrated) {
+  return attack + (calibrated ? "-cal" : "-uncal");
+}
+
+Plan make_plan(const Config& config) {
+  Plan plan;
+  auto add = [&](runner::Job job, JobSpec spec) {
+    job.id = static_cast<int>(plan.jobs.size());
+    job.kind = std::string(kind_name(spec.kind));
+    job.collective = spec.kind == JobKind::kAttack;  // attacks shard their queries and samples over every rank
+    job.shared = spec.kind == JobKind::kTrain && spec.role == Role::kReference;
+    if (spec.kind == JobKind::kTrain) spec.training_seed = derive_seed(spec.seed, "run:" + job.name);
+    job.inputs = job_inputs(config, spec);
+    plan.jobs.push_back(std::move(job));
+    plan.specs.push_back(std::move(spec));
+    return plan.jobs.back().id;
+  };
+  const auto levels = privacy::privacy_levels(config.privacy);
+  const auto steps = config.train.iterations * config.train.critic_steps;  // every discriminator update is a DP step
+  std::map<std::pair<std::string, std::int64_t>, privacy::DpSettings> resolved;  // (level, n): the accountant runs once
+  const auto dp_for = [&](const privacy::PrivacyLevel& level, std::int64_t n) -> std::optional<privacy::DpSettings> {
+    if (!level.dp()) return std::nullopt;
+    auto it = resolved.find({level.label, n});
+    if (it == resolved.end()) {
+      it = resolved.emplace(std::pair{level.label, n},
+                            privacy::dp_settings(config.privacy, level, steps, config.train.batch_size, n)).first;
+    }
+    return it->second;
+  };
+  for (const auto& model : config.model.names) {
+    const auto tag = model_tag(config, model);
+    for (const auto seed : config.experiment.seeds) {
+      int reference = -1;
+      if (config.attack.any_calibrated()) {
+        reference = add({.name = reference_run_name(seed, tag)},
+                        {.kind = JobKind::kTrain, .role = Role::kReference, .model = model,
+                         .train_size = config.data.reference_size, .seed = seed});
+      }
+      for (const auto& level : levels) {
+        for (const auto n : config.sweep.train_sizes) {
+          const auto dp = dp_for(level, n);
+          const int victim = add({.name = victim_run_name(n, seed, level.label, tag)},
+                                 {.kind = JobKind::kTrain, .role = Role::kVictim, .model = model, .train_size = n,
+                                  .seed = seed, .level = level, .dp = dp});
+          for (const auto& setting : config.attack.settings) {
+            runner::Job attack{.name = with_model(with_privacy(fmt::format("{}-n{}-s{}", setting, n, seed), level.label), tag),
+                               .depends_on = {victim}};
+            if (reference >= 0) attack.depends_on.push_back(reference);
+            add(std::move(attack), {.kind = JobKind::kAttack, .model = model, .setting = setting, .train_size = n,
+                                    .seed = seed, .level = level, .dp = dp, .victim = victim, .reference = reference});
+          }
+        }
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace ganleaks::membership

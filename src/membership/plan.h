@@ -1,0 +1,47 @@
+#pragma once
+// The membership sweep as a job graph: every (model, seed) trains one reference model, every (model, privacy
+// level, train size, seed) one victim, and every (model, privacy level, attack setting, train size, seed) one
+// attack that needs both. Job names are deterministic and name the job's output, which is how a rerun knows
+// what is already done. No LibTorch: the plan is made (and tested) without it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "membership/config.h"
+#include "privacy/levels.h"
+#include "runner/job.h"
+
+namespace ganleaks::membership {
+
+enum class JobKind { kTrain, kAttack };
+enum class Role { kVictim, kReference };  // of a training job
+
+// What the task knows of one job (runner::Job holds what the runner needs; both share the id).
+struct JobSpec {
+  JobKind kind = JobKind::kTrain;
+  Role role = Role::kVictim;
+  std::string model;                       // of the zoo
+  std::string setting;                     // attacks: "fbb", "dis", ...
+  std::int64_t train_size = 0;             // victim n (victims, attacks); the reference set size (references)
+  std::uint64_t seed = 0;                  // the sweep's seed
+  privacy::PrivacyLevel level;             // victims and their attacks
+  std::optional<privacy::DpSettings> dp;   // DP victims and their attacks: resolved once, at plan time
+  std::uint64_t training_seed = 0;         // training jobs: weights, batches and noise derive from it
+  int victim = -1, reference = -1;         // attacks: the ids of the models they attack (reference: -1 if none)
+};
+
+using Job = runner::Described<JobSpec>;  // a job as the task's own code sees it
+using Plan = runner::TaskPlan<JobSpec>;
+Plan make_plan(const Config& config);
+
+// Job names carry the model only when the config compares several ("vae-victim-n64-s0"), so that a one-model
+// sweep keeps the names (and the results folders) it always had.
+std::string model_tag(const Config& config, const std::string& model);
+std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "",
+                            const std::string& model_tag = "");
+std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");
+// The result group of one attack variant: "<attack id>-cal" or "<attack id>-uncal".
+std::string attack_group_name(const std::string& attack, bool calibrated);
+
+}  // namespace ganleaks::membership

@@ -1,0 +1,153 @@
+#include "membership/task.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include "attacks/lpips.h"
+#include "core/errors.h"
+#include "core/interrupt.h"
+#include "core/seeding.h"
+#include "data/pool.h"
+#include "dist/tensor_comm.h"
+#include "io/h5.h"
+#include "membership/attack_job.h"
+#include "membership/attack_record.h"
+#include "metrics/fid.h"
+#include "train/run_job.h"
+
+namespace ganleaks::membership {
+namespace {
+
+// Sample quality of a trained victim against the real records of the reference split (never in a victim's
+// training set), from 2000 samples. Images: FID on 8×8-pooled pixels, NaN when the split is too small for the 64
+// features. Records: the dimension-wise error of MEDGAN's paper, mean over features of |p_real − p_gen| (per-feature
+// means; for binary records, Bernoulli success probabilities).
+train::SampleQuality sample_quality(const data::Pool& pool, models::Networks& model, const at::Tensor& real,
+                                    std::uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  model.train(false);
+  auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, "sample-quality"));
+  auto samples = model.generator->forward(torch::randn({2000, model.generator->z_dim()}, stream));
+  if (!pool.images()) {
+    if (pool.binary()) samples = samples.ge(0.5).to(torch::kFloat32);  // MEDGAN's users round its output
+    return {"dimension-wise error (mean |p_real - p_generated| over features)",
+            (real.mean(0) - samples.mean(0)).abs().mean().item<double>(), real.size(0), samples.size(0)};
+  }
+  train::SampleQuality q{std::string(metrics::kPooledPixelExtractor)};
+  const auto real_features = metrics::pooled_pixel_features(real);
+  if (real_features.size(0) <= real_features.size(1)) return q;
+  q.value = metrics::frechet_distance(metrics::gaussian_stats(metrics::pooled_pixel_features(samples)),
+                                      metrics::gaussian_stats(real_features));
+  q.real = real_features.size(0);
+  q.generated = samples.size(0);
+  return q;
+}
+
+}  // namespace
+
+Task::Task(Config config) : ConfiguredTask(std::move(config)), plan_(make_plan(config_)) {}
+Task::~Task() = default;
+
+std::vector<std::string> Task::folders() const { return {"runs", std::string(kAttacksFolder)}; }
+
+std::filesystem::path Task::output(const runner::Layout& layout, const runner::Job& job) const {
+  return plan_.specs[job.id].kind == JobKind::kTrain ? layout.run_record(job.name)
+                                                      : layout.record(std::string(kAttacksFolder), job.name);
+}
+
+std::string Task::describe(const runner::Job& job) const {
+  const auto& spec = plan_.specs[job.id];
+  if (spec.kind != JobKind::kTrain || !spec.dp) return "";
+  const auto& dp = *spec.dp;
+  return fmt::format("DP-SGD σ = {:.3g}, q = {:.3g}, {} steps: ε = {:.3g} at δ = {:g}", dp.noise_multiplier,
+                     dp.sample_rate, dp.steps, dp.epsilon, dp.delta);
+}
+
+void Task::start(const runner::RunContext& context) {
+  // Fixed per rank: ranks that share cores must not oversubscribe them, and the thread count must not vary between
+  // runs that are compared bit for bit.
+  at::set_num_threads(config_.experiment.threads_per_rank);
+  pool_ = std::make_shared<data::Pool>(data::Pool::load(config_.data));
+  // A user-supplied LPIPS model is checked (loaded and probed) before any work starts.
+  if (config_.attack.lambda_lpips > 0 && context.world.is_root()) {
+    attacks::Lpips(config_.attack.lpips_model, 1, config_.data.image_size);
+  }
+  for (const auto seed : config_.experiment.seeds) splits(seed);  // impossible sizes: a clean error on every rank
+  group_ = std::make_unique<dist::TensorComm>(context.group);
+}
+
+const data::SeedSplits& Task::splits(std::uint64_t seed) {
+  auto it = splits_.find(seed);
+  if (it == splits_.end()) it = splits_.emplace(seed, make_seed_splits(config_, *pool_, seed)).first;
+  return it->second;
+}
+
+void Task::run(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps) {
+  const auto& spec = plan_.specs[job.id];
+  if (spec.kind == JobKind::kTrain) return train(job, context, between_steps);
+  run_attack_job(runner::described(job, spec),
+                 {.config = config_, .layout = context.layout, .world = context.world, .pool = *pool_,
+                  .splits = splits(spec.seed), .victim_run = plan_.jobs[spec.victim].name,
+                  .reference_run = spec.reference >= 0 ? plan_.jobs[spec.reference].name : ""});
+}
+
+void Task::train(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps) {
+  const auto& spec = plan_.specs[job.id];
+  const auto& s = splits(spec.seed);
+  auto rows = spec.role == Role::kReference ? s.reference : data::training_set(s, spec.train_size);
+  train::TrainingJob run{.name = job.name, .hash = job.hash, .role = spec.role == Role::kVictim ? "victim" : "reference",
+                         .train_size = spec.train_size, .seed = spec.seed,
+                         .spec = {.model = config_.model.only(spec.model), .train = config_.train,
+                                  .group = group_->size() > 1 ? group_.get() : nullptr, .seed = spec.training_seed,
+                                  .run_dir = context.layout.run_dir(job.name),
+                                  .interrupt = [] { return interrupt_requested(); }},
+                         .records = pool_->rows(rows), .rows = std::move(rows), .world_rank = context.world.rank(),
+                         .level = spec.level, .dp = spec.dp, .secure_noise = config_.privacy.secure_noise};
+  if (spec.dp) {
+    run.spec.dp = train::DpTraining{.max_grad_norm = spec.dp->max_grad_norm, .noise_multiplier = spec.dp->noise_multiplier,
+                                    .sample_rate = spec.dp->sample_rate, .secure_noise = config_.privacy.secure_noise};
+  }
+  std::function<train::SampleQuality(models::Networks&)> quality;
+  if (spec.role == Role::kVictim) {
+    quality = [&](models::Networks& model) { return sample_quality(*pool_, model, pool_->rows(s.reference), spec.training_seed); };
+  }
+  train::run_training_job(run, between_steps, quality);
+}
+
+void Task::assemble(const runner::Layout& layout, const io::H5File& results) const {
+  const auto root = results.root();
+  const auto pool = pool_ ? pool_ : std::make_shared<const data::Pool>(data::Pool::load(config_.data));
+  for (const auto seed : config_.experiment.seeds) {
+    const auto g = root.create_group(fmt::format("splits/seed{}", seed));
+    const auto s = make_seed_splits(config_, *pool, seed);
+    g.write("reference", std::span<const std::int64_t>(s.reference));
+    g.write("holdout", std::span<const std::int64_t>(s.holdout));
+    g.write("train_pool", std::span<const std::int64_t>(s.train_pool));
+    g.set_attr("note", "victim training set of size n = first n of train_pool");
+  }
+  for (const auto& job : plan_.jobs) {
+    const auto in = io::H5File::open_read(output(layout, job));
+    if (plan_.specs[job.id].kind == JobKind::kAttack) {
+      for (const auto& group : in.root().children()) io::copy_group(in, group, results, "attacks/" + group);
+    } else {
+      io::copy_group(in, "/", results, "runs/" + job.name);
+    }
+  }
+}
+
+data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed) {
+  const data::SplitSizes sizes{.pool = pool.size(), .reference = config.data.reference_size,
+                               .holdout = holdout_size(config), .max_train = config.sweep.train_sizes.back()};
+  if (config.data.member_selection == "class") {
+    if (pool.labels().empty()) {
+      throw ConfigError("data.member_selection = \"class\" needs labels, and data.path = \"" + config.data.path +
+                        "\" has none (data/tabular.h: an HDF5 \"labels\" dataset or a CSV \"label\" column)");
+    }
+    return data::make_splits(sizes, seed, {.labels = pool.labels(), .classes = config.data.member_classes});
+  }
+  return data::make_splits(sizes, seed);
+}
+
+}  // namespace ganleaks::membership

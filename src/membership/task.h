@@ -1,0 +1,53 @@
+#pragma once
+// experiment.task = "membership": victims and reference models trained per (model, privacy level, size, seed),
+// attacked in every setting of [attack] (membership/attack_job.h), reported as AUC and TPR at low FPR.
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "data/splits.h"
+#include "membership/config.h"
+#include "membership/plan.h"
+#include "runner/configured_task.h"
+
+namespace ganleaks::data {
+class Pool;
+}
+namespace ganleaks::dist {
+class TensorComm;
+}
+
+namespace ganleaks::membership {
+
+class Task final : public runner::ConfiguredTask<Config> {
+ public:
+  explicit Task(Config config);
+  ~Task() override;
+
+  std::vector<std::string> folders() const override;
+  std::vector<runner::Job> jobs() const override { return plan_.jobs; }
+  std::filesystem::path output(const runner::Layout& layout, const runner::Job& job) const override;
+  std::string describe(const runner::Job& job) const override;
+  runner::CostEstimate estimate(const std::vector<runner::Job>& jobs) const override;  // membership/estimate.cpp
+
+  void start(const runner::RunContext& context) override;
+  void run(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps) override;
+
+  void assemble(const runner::Layout& layout, const io::H5File& results) const override;
+  std::string report(const runner::Layout& layout) const override;  // membership/report.cpp
+  std::string headline() const override { return "Membership-inference AUC"; }
+
+ private:
+  const data::SeedSplits& splits(std::uint64_t seed);
+  void train(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps);
+
+  Plan plan_;
+  std::shared_ptr<const data::Pool> pool_;            // from start()
+  std::unique_ptr<dist::TensorComm> group_;           // this rank's training group, from start()
+  std::map<std::uint64_t, data::SeedSplits> splits_;  // by seed, identical on every rank
+};
+
+// The split of one seed under data.member_selection (data/splits.h): victims' training pool, hold-out, reference.
+data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed);
+
+}  // namespace ganleaks::membership

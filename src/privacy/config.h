@@ -1,0 +1,36 @@
+#pragma once
+// [privacy]: DP-SGD victims (SPEC §2, docs/privacy.md). Each listed ε or σ is a privacy level of the sweep.
+#include <vector>
+
+#include "core/config.h"
+
+namespace ganleaks {
+
+struct PrivacyConfig {
+  static constexpr std::string_view kSection = "privacy";
+  std::vector<double> target_epsilons;
+  std::vector<double> noise_multipliers;
+  bool non_private = true;
+  double max_grad_norm = 1.0;
+  double sample_rate = 0;
+  double delta = 0;
+  bool secure_noise = false;
+
+  bool any_dp() const { return !target_epsilons.empty() || !noise_multipliers.empty(); }
+
+  void visit(KeyVisitor& v) {
+    v.reals("target_epsilons", target_epsilons, kPositive,
+            "DP victims at these ε; σ is found by the accountant for (q, T = `train.iterations` × `train.critic_steps`, δ)");
+    v.reals("noise_multipliers", noise_multipliers, kPositive, "or at these σ (give at most one of the two lists)");
+    v.boolean("non_private", non_private, "also train victims without DP-SGD; `false` needs one of the lists");
+    v.real("max_grad_norm", max_grad_norm, kPositive,
+           "C: every row's gradient (over all discriminator parameters) is clipped to this L2 norm");
+    v.real("sample_rate", sample_rate, kProbability, "q of Poisson sampling; 0 = `batch_size / n`");
+    v.real("delta", delta, kProbability, "δ of the reported ε; 0 = 1/n rounded down to a power of ten");
+    v.boolean("secure_noise", secure_noise,
+              "noise from `getrandom(2)` (not reproducible) instead of the run's seeded generator");
+  }
+  bool operator==(const PrivacyConfig&) const = default;
+};
+
+}  // namespace ganleaks
