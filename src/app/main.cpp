@@ -10,7 +10,10 @@
 
 #include <torch/version.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "app/tasks.h"
@@ -25,6 +28,24 @@
 
 namespace {
 
+// A number option in [lo, hi] (or (lo, hi] when lo_open), with messages that say what was wrong in a few words.
+CLI::Validator number_in(double lo, double hi, bool lo_open = false, bool integer = false) {
+  const auto range = fmt::format("{}{}, {}]", lo_open ? '(' : '[', lo, hi);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) {
+          return fmt::format("'{}' is not a{} number", text, integer ? "n integer" : "");
+        }
+        if (integer && v != std::floor(v)) return fmt::format("{} is not an integer", text);
+        if (!(lo_open ? v > lo : v >= lo) || !(v <= hi)) return fmt::format("{} is outside {}", text, range);
+        return "";
+      },
+      std::string(integer ? "INTEGER" : "NUMBER") + " in " + range);
+}
+
 std::string joined_command_line(int argc, char** argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
@@ -38,11 +59,12 @@ int main(int argc, char** argv) {
   keep_freed_memory();
   const auto command_line = joined_command_line(argc, argv);
   dist::Environment mpi(argc, argv);
-  install_interrupt_handlers();  // after MPI_Init, so that ours are the handlers in place
   const auto world = dist::Comm::world();
 
   CLI::App app{"ganleaks: membership inference against generative models on MPI ranks"};
   app.require_subcommand(1);
+  // One line, as every other input error: what was wrong (no "Run with --help" line under it).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) { return std::string("ganleaks: error: ") + e.what() + "\n"; });
   std::string config_path;
   bool fresh = false;
   auto* run = app.add_subcommand("run", "Train the victims of a sweep, attack them and write the leak table");
@@ -55,10 +77,11 @@ int main(int argc, char** argv) {
   auto* plan = app.add_subcommand("plan", "Print the expanded job list and its estimated cost without running it");
   plan->add_option("config", config_path, "Experiment config (TOML)")->required();
   runner::PlanOptions plan_options;
-  plan->add_option("--ranks", plan_options.ranks, "Ranks for the wall-time estimate")->check(CLI::PositiveNumber)->capture_default_str();
+  plan->add_option("--ranks", plan_options.ranks, "Ranks for the wall-time estimate")
+      ->check(number_in(1, 1e6, false, true))->capture_default_str();
   plan->add_option("--gpu-speedup", plan_options.gpu_speedup,
                    "Assumed speed of one GPU rank relative to one CPU core here, for the GPU-hours estimate")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(number_in(0, 1e6, true))->capture_default_str();
   bool no_estimate = false;
   plan->add_flag("--no-estimate", no_estimate, "List the jobs only; do not time the models for a cost estimate");
   auto* report = app.add_subcommand("report", "Rebuild report.md and report.csv from results.h5");
@@ -77,15 +100,16 @@ int main(int argc, char** argv) {
   double noise_multiplier = 0, target_epsilon = 0, sample_rate = 0, delta = 1e-5;
   long steps = 0;
   auto* sigma_option = privacy->add_option("--noise-multiplier", noise_multiplier, "sigma: noise std / clipping norm")
-                           ->check(CLI::NonNegativeNumber);
+                           ->check(number_in(privacy::kMinNoiseMultiplier, privacy::kMaxNoiseMultiplier));
   auto* target_option = privacy->add_option("--target-epsilon", target_epsilon, "print the sigma that reaches this epsilon")
-                            ->check(CLI::PositiveNumber)
+                            ->check(number_in(0, 1e6, true))
                             ->excludes(sigma_option);
   privacy->add_option("--sample-rate", sample_rate, "q: Poisson sampling rate of a step")
       ->required()
-      ->check(CLI::Range(0.0, 1.0));
-  privacy->add_option("--steps", steps, "T: training steps")->required()->check(CLI::PositiveNumber);
-  privacy->add_option("--delta", delta, "delta of (epsilon, delta)-DP")->capture_default_str()->check(CLI::Range(1e-300, 0.999));
+      ->check(number_in(0, 1));
+  privacy->add_option("--steps", steps, "T: training steps")->required()->check(number_in(1, 1e12, false, true));
+  privacy->add_option("--delta", delta, "delta of (epsilon, delta)-DP")->capture_default_str()
+      ->check(number_in(privacy::kMinDelta, 0.999));
 
   try {
     app.parse(argc, argv);
@@ -93,6 +117,8 @@ int main(int argc, char** argv) {
     const int code = world.is_root() ? app.exit(e) : e.get_exit_code();
     return code == 0 ? 0 : kExitUserError;
   }
+  // After MPI_Init, so that ours are the handlers in place: a run stops resumably, anything else at once.
+  install_interrupt_handlers(run->parsed() ? OnSignal::kStopResumably : OnSignal::kExit);
 
   if (privacy->parsed()) {
     if (sigma_option->count() + target_option->count() != 1) {

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -13,6 +14,14 @@
 
 namespace ganleaks::data {
 namespace {
+
+// Records are float32 tensors: a value it cannot hold (NaN, ±inf, or beyond ±3.4e38, which would become inf) is
+// refused where it is read, with the file and the place named.
+bool fits_float32(double v) { return std::isfinite(v) && std::abs(v) <= std::numeric_limits<float>::max(); }
+// Labels are int64 class indices, read through float64: integers up to 2^53 in magnitude are exact there (and
+// anything beyond would not convert to int64 at all).
+constexpr double kMaxLabel = 9007199254740992.0;  // 2^53
+bool is_label(double v) { return std::isfinite(v) && v == std::floor(v) && std::abs(v) <= kMaxLabel; }
 
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& what) {
   throw DataError(fmt::format("{}: {}", file.string(), what));
@@ -78,9 +87,10 @@ TabularSet load_tabular_h5(const std::filesystem::path& file, const std::string&
   set.values.reserve(features.values.size());
   for (std::size_t i = 0; i < features.values.size(); ++i) {
     const double v = features.values[i];
-    if (!std::isfinite(v)) {
-      fail(file, fmt::format("{}[{}, {}] = {}; expected finite numbers", features_key,
-                             static_cast<std::int64_t>(i) / set.features, static_cast<std::int64_t>(i) % set.features, v));
+    if (!fits_float32(v)) {
+      fail(file, fmt::format("{}[{}, {}] = {}; expected finite numbers within float32's range (|x| <= {:g})", features_key,
+                             static_cast<std::int64_t>(i) / set.features, static_cast<std::int64_t>(i) % set.features, v,
+                             std::numeric_limits<float>::max()));
     }
     set.values.push_back(static_cast<float>(v));
   }
@@ -90,7 +100,13 @@ TabularSet load_tabular_h5(const std::filesystem::path& file, const std::string&
                              fmt::join(labels.dims, ", "), set.records));
     }
     if (!labels.integer) fail(file, fmt::format("dataset '{}' holds floats; expected integer labels", labels_key));
-    for (double v : labels.values) set.labels.push_back(static_cast<std::int64_t>(v));
+    for (std::size_t i = 0; i < labels.values.size(); ++i) {
+      const double v = labels.values[i];
+      if (!is_label(v)) {
+        fail(file, fmt::format("dataset '{}': label [{}] = {} is beyond 2^53 in magnitude; expected a class index", labels_key, i, v));
+      }
+      set.labels.push_back(static_cast<std::int64_t>(v));
+    }
   }
   return set;
 }
@@ -131,12 +147,15 @@ TabularSet load_tabular_csv(const std::filesystem::path& file, const std::string
       fail(file, fmt::format("line {}: {} fields; expected {} (as the first line)", line_number, fields.size(), width));
     }
     for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (!parse_number(fields[c], value) || !std::isfinite(value)) {
+      if (!parse_number(fields[c], value) || !fits_float32(value)) {
         const auto name = header.empty() ? fmt::format("field {}", c + 1) : fmt::format("field {} ('{}')", c + 1, header[c]);
-        fail(file, fmt::format("line {}: {} = '{}' is not a finite number", line_number, name, fields[c]));
+        fail(file, fmt::format("line {}: {} = '{}' is not a finite number within float32's range (|x| <= {:g})",
+                               line_number, name, fields[c], std::numeric_limits<float>::max()));
       }
       if (static_cast<std::int64_t>(c) == label_index) {
-        if (value != std::floor(value)) fail(file, fmt::format("line {}: label '{}' is not an integer", line_number, fields[c]));
+        if (!is_label(value)) {
+          fail(file, fmt::format("line {}: label '{}' is not an integer of at most 2^53 in magnitude", line_number, fields[c]));
+        }
         set.labels.push_back(static_cast<std::int64_t>(value));
       } else {
         set.values.push_back(static_cast<float>(value));

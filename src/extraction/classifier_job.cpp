@@ -47,7 +47,7 @@ void train_classifier_job(const Job& job, const Config& config, const runner::La
                                                }});
   const double accuracy = models::classifier_accuracy(model, test_images, test_labels);
   models::save_classifier(model, classifier_file(dir));
-  io::write_atomically(classifier_record(dir), [&](const std::filesystem::path& tmp) {
+  io::commit_record(classifier_record(dir), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     const auto r = file.root();
     r.set_attr("job_hash", job.hash);
@@ -57,6 +57,7 @@ void train_classifier_job(const Job& job, const Config& config, const runner::La
     r.set_attr("iterations", f.classifier_iterations);
     r.set_attr("feature_dim", static_cast<std::int64_t>(f.classifier_feature_dim));
     r.set_attr("cache_key", classifier_cache_key(config));
+    r.set_attr(io::kFileDigests, io::file_digests(dir, {classifier_file(dir).filename().string()}));
     r.set_attr("wall_seconds", std::chrono::duration<double>(Clock::now() - start).count());
     dist::record_placement(r, dist::placement(rank, 1));
   });

@@ -22,6 +22,7 @@
 #include "extraction/statistics.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
+#include "io/record.h"
 #include "metrics/features.h"
 #include "models/classifier.h"
 #include "models/sampling.h"
@@ -157,7 +158,7 @@ using Clock = std::chrono::steady_clock;
 // only); without: the record is the file's root.
 inline void commit_record(const std::filesystem::path& path, const Job& job, const ExtractionInputs& in, Clock::time_point start,
                    const std::vector<float>* images, const std::function<void(const io::H5Group&)>& fill) {
-  io::write_atomically(path, [&](const std::filesystem::path& tmp) {
+  io::commit_record(path, [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);
     if (images) write_images(file.root(), *images);

@@ -42,19 +42,26 @@ std::string target_classes(const Config& c) {
 // reads, as resolved sections or single values. Deliberately broad within a section. Extending a sweep (another
 // budget or defense) leaves the existing jobs' inputs, and so their records, valid. The fields' layout is the one
 // job hashes have had since they were introduced, so that finished results stay valid across versions.
-std::string job_inputs(const Config& c, const JobSpec& s) {
+struct SectionTexts {  // the resolved sections jobs read, written once per plan (the same text for every job)
+  std::string data, train, defenses, features, classifier_key;
+  explicit SectionTexts(const Config& c)
+      : data(section_toml(c, "data")), train(section_toml(c, "train")), defenses(section_toml(c, "defenses")),
+        features(section_toml(c, "features")), classifier_key(classifier_cache_key(c)) {}
+};
+
+std::string job_inputs(const Config& c, const SectionTexts& sections, const JobSpec& s) {
   // The classifier is shared by experiments through its cache: its key is all it reads.
-  if (s.kind == JobKind::kClassifier) return classifier_cache_key(c);
+  if (s.kind == JobKind::kClassifier) return sections.classifier_key;
   const auto& e = c.extraction;
   std::string text = fmt::format("{}|{}|{}|{}|{}|{}||{}|{}|{}|{}|{}|{}|{}", kind_name(s.kind), c.experiment.task,
                                  role_name(s.role), s.refiner, s.train_size, s.seed, s.model, s.prior, s.defense,
                                  number(s.strength), s.queries, s.method, s.init);
-  text += section_toml(c, "data");
+  text += sections.data;
   text += fmt::format("|z{}|w{}|threads{}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank);
-  const auto feature_sections = [&] { return section_toml(c, "features") + fmt::format("|fid{}", e.fid_samples); };
+  const auto feature_sections = [&] { return sections.features + fmt::format("|fid{}", e.fid_samples); };
   switch (s.kind) {
     case JobKind::kTrain:
-      text += section_toml(c, "train") + fmt::format("|ranks_per_run{}", c.experiment.ranks_per_run);
+      text += sections.train + fmt::format("|ranks_per_run{}", c.experiment.ranks_per_run);
       text += target_classes(c);
       if (s.role == Role::kTransfer) {
         text += fmt::format("|transfer{}:{}:{}", e.transfer_train_size, fmt::join(e.transfer_classes, ","),
@@ -64,7 +71,7 @@ std::string job_inputs(const Config& c, const JobSpec& s) {
       if (s.role == Role::kAttack) text += fmt::format("|steps{}", s.iterations);
       text += fmt::format("|seed{:016x}", s.training_seed);
       break;
-    case JobKind::kQueries: text += section_toml(c, "defenses") + feature_sections(); break;
+    case JobKind::kQueries: text += sections.defenses + feature_sections(); break;
     case JobKind::kRefine:
       text += target_classes(c) + fmt::format("|partial{}|K{}|{}|drs{}", e.partial_real, e.mh_chain_length,
                                               e.calibration, number(e.drs_gamma_quantile));
@@ -108,6 +115,7 @@ std::string target_evaluation_name(const Config& config, const std::string& targ
 Plan make_plan(const Config& config) {
   const auto& e = config.extraction;
   Plan plan;
+  const SectionTexts sections(config);
   auto add = [&](std::string name, std::vector<int> depends_on, JobSpec spec) {
     runner::Job job{.id = static_cast<int>(plan.jobs.size()), .name = std::move(name),
                     .kind = std::string(kind_name(spec.kind)), .depends_on = std::move(depends_on)};
@@ -118,7 +126,7 @@ Plan make_plan(const Config& config) {
       spec.training_seed = training_seed(spec, job.name);
       spec.iterations = training_iterations(config, spec);
     }
-    job.inputs = job_inputs(config, spec);
+    job.inputs = job_inputs(config, sections, spec);
     plan.jobs.push_back(std::move(job));
     plan.specs.push_back(std::move(spec));
     return plan.jobs.back().id;

@@ -9,11 +9,8 @@
 #include <set>
 #include <tuple>
 
-#include "core/log.h"
-#include "extraction/task.h"
 #include "io/h5.h"
 #include "io/plots.h"
-#include "runner/folder.h"
 
 namespace ganleaks::extraction {
 namespace {
@@ -259,36 +256,6 @@ std::string write_extraction_plots(const std::vector<ExtractionRow>& rows, const
                               "plot {}\nset title 'accuracy: FID(attack, real data)'\nplot {}\nunset multiplot\n",
                               rows.front().fid_label, fidelity, accuracy));
   return io::run_gnuplot(folder, "fid_vs_queries.gp");
-}
-
-std::string Task::report(const runner::Layout& layout) const {
-  const auto rows = read_extraction_rows(layout.results());
-  std::string classifier;
-  {
-    const auto file = io::H5File::open_read(layout.results());
-    if (file.root().has("classifier")) {
-      const auto c = file.root().open_group("classifier");
-      classifier = fmt::format("The classifier behind the features and class histograms reaches {:.1f} % accuracy on "
-                               "Fashion-MNIST's {} test images (not Inception: FIDs here compare within this project only).",
-                               100 * c.attr_double("test_accuracy"), c.attr_int("test_records"));
-    }
-  }
-  const auto body = extraction_markdown(rows, classifier);
-  const auto text = fmt::format(
-      "# ganleaks report: {}\n\nModel extraction (Stealing GANs, Hu & Pang 2021): target {} trained on {} Fashion-MNIST "
-      "records; fidelity = FID(attack, target), accuracy = FID(attack, real).\n\n{}"
-      "![FID vs queries](plots/fid_vs_queries.png)\n\n## Resolved config\n\n```toml\n{}```\n\n"
-      "Provenance: `provenance.toml`; per-rank logs: `logs/`; every evaluation: `results.h5` (/extraction); answers: "
-      "`queries/`, refined samples: `refined/`; LaTeX tables: `report.tex`.\n",
-      config_.experiment.name, fmt::join(config_.model.names, ", "), config_.extraction.target_train_size, body,
-      to_toml(config_));
-  runner::write_text(layout.report_md(), text);
-  runner::write_text(layout.report_csv(), extraction_csv(rows));
-  runner::write_text(layout.report_tex(), extraction_latex(rows));
-  if (const auto problem = write_extraction_plots(rows, layout.plots()); !problem.empty()) {
-    log::warn(fmt::format("plots not drawn: {}; tables and data are complete", problem));
-  }
-  return body;
 }
 
 }  // namespace ganleaks::extraction

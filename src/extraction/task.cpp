@@ -3,12 +3,17 @@
 #include <torch/torch.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/interrupt.h"
+#include "core/log.h"
 #include "data/pool.h"
 #include "dist/tensor_comm.h"
 #include "extraction/parts.h"
+#include "extraction/report.h"
+#include "io/atomic_file.h"
 #include "io/h5.h"
+#include "runner/folder.h"
 #include "train/run_job.h"
 
 namespace ganleaks::extraction {
@@ -102,7 +107,7 @@ void Task::train(const Job& job, const runner::RunContext& context, const std::f
                          .role = job.role == Role::kTarget ? "target" : job.role == Role::kAttack ? "attack" : "transfer",
                          .train_size = job.train_size, .seed = job.seed,
                          .spec = {.model = config_.model.only(job.model), .train = train,
-                                  .group = group_->size() > 1 ? group_.get() : nullptr, .seed = job.training_seed,
+                                  .group = group_->size() > 1 ? group_.get() : nullptr, .seed = job.training_seed, .settings = job.hash,
                                   .run_dir = context.layout.run_dir(job.name),
                                   .init_from = job.init.empty() ? std::filesystem::path{} : context.layout.run_dir(job.init),
                                   .interrupt = [] { return interrupt_requested(); }},
@@ -147,6 +152,36 @@ data::ExtractionSplits make_extraction_splits(const Config& config, const data::
                                        .transfer_size = e.transfer ? e.transfer_train_size : 0,
                                        .transfer_classes = e.transfer_classes},
                                       seed);
+}
+
+std::string Task::report(const runner::Layout& layout) const {
+  const auto rows = read_extraction_rows(layout.results());
+  std::string classifier;
+  {
+    const auto file = io::H5File::open_read(layout.results());
+    if (file.root().has("classifier")) {
+      const auto c = file.root().open_group("classifier");
+      classifier = fmt::format("The classifier behind the features and class histograms reaches {:.1f} % accuracy on "
+                               "Fashion-MNIST's {} test images (not Inception: FIDs here compare within this project only).",
+                               100 * c.attr_double("test_accuracy"), c.attr_int("test_records"));
+    }
+  }
+  const auto body = extraction_markdown(rows, classifier);
+  const auto text = fmt::format(
+      "# ganleaks report: {}\n\nModel extraction (Stealing GANs, Hu & Pang 2021): target {} trained on {} Fashion-MNIST "
+      "records; fidelity = FID(attack, target), accuracy = FID(attack, real).\n\n{}"
+      "![FID vs queries](plots/fid_vs_queries.png)\n\n## Resolved config\n\n```toml\n{}```\n\n"
+      "Provenance: `provenance.toml`; per-rank logs: `logs/`; every evaluation: `results.h5` (/extraction); answers: "
+      "`queries/`, refined samples: `refined/`; LaTeX tables: `report.tex`.\n",
+      config_.experiment.name, fmt::join(config_.model.names, ", "), config_.extraction.target_train_size, body,
+      to_toml(config_));
+  io::write_file(layout.report_md(), text);
+  io::write_file(layout.report_csv(), extraction_csv(rows));
+  io::write_file(layout.report_tex(), extraction_latex(rows));
+  if (const auto problem = write_extraction_plots(rows, layout.plots()); !problem.empty()) {
+    log::warn(fmt::format("plots not drawn: {}; tables and data are complete", problem));
+  }
+  return body;
 }
 
 }  // namespace ganleaks::extraction

@@ -13,8 +13,14 @@ namespace {
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("HDF5: " + what); }
 
 // Errors become exceptions with our own message; HDF5's default stack dump on stderr is switched off.
-void silence_hdf5_errors() {
-  static const bool once = [] { return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0; }();
+// Once per process: HDF5's error stack is not printed (our exceptions say what failed), and its free lists are bounded
+// (by default they keep every freed block for reuse, so reading many or damaged files grows the heap without end).
+void configure_hdf5() {
+  static const bool once = [] {
+    constexpr int kListBytes = 4 << 20, kAllListsBytes = 16 << 20;
+    H5set_free_list_limits(kAllListsBytes, kListBytes, kAllListsBytes, kListBytes, kAllListsBytes, kListBytes);
+    return H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+  }();
   (void)once;
 }
 
@@ -49,13 +55,42 @@ void write_nd(const H5Group& group, const std::string& name, hid_t type, const T
   }
 }
 
+}  // namespace
+
+std::size_t checked_value_count(std::int64_t object, bool attribute, const std::string& where) {
+  // deflate cannot compress by more than about 1032:1; the slack covers small datasets of fill values.
+  constexpr hsize_t kMaxCompression = 1032, kSlackBytes = hsize_t{1} << 20;
+  const H5Object space(attribute ? H5Aget_space(object) : H5Dget_space(object));
+  const H5Object type(attribute ? H5Aget_type(object) : H5Dget_type(object));
+  if (space.id() < 0 || type.id() < 0) fail("no shape or type: " + where);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 0) fail("no shape: " + where);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  const auto type_bytes = std::max<hsize_t>(H5Tget_size(type.id()), 1);
+  const H5Object file(H5Iget_file_id(object));
+  hsize_t file_bytes = 0;
+  if (file.id() < 0 || H5Fget_filesize(file.id(), &file_bytes) < 0) fail("no file size: " + where);
+  const hsize_t limit = file_bytes > (~hsize_t{0} - kSlackBytes) / kMaxCompression ? ~hsize_t{0}
+                                                                                    : file_bytes * kMaxCompression + kSlackBytes;
+  hsize_t count = 1;
+  for (const auto d : dims) {
+    if (d != 0 && count > limit / type_bytes / d) {
+      fail(fmt::format("{}: its shape claims more values than a file of {} bytes can hold (damaged?)", where, file_bytes));
+    }
+    count *= d;
+  }
+  return static_cast<std::size_t>(count);
+}
+
+namespace {
+
 template <class T>
 std::vector<T> read_1d(const H5Group& group, const std::string& name, hid_t type) {
   H5Object dataset(check(H5Dopen2(group.id(), name.c_str(), H5P_DEFAULT),
                          fmt::format("open dataset {}/{}", group.path(), name)));
-  H5Object space(H5Dget_space(dataset.id()));
-  const auto n = H5Sget_simple_extent_npoints(space.id());
-  std::vector<T> values(static_cast<std::size_t>(n));
+  const auto n = checked_value_count(dataset.id(), false, fmt::format("{}/{}", group.path(), name));
+  std::vector<T> values(n);
   if (n > 0) {
     check_status(H5Dread(dataset.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
                  fmt::format("read dataset {}/{}", group.path(), name));
@@ -103,7 +138,7 @@ H5Object& H5Object::operator=(H5Object&& other) noexcept {
 }
 
 H5File H5File::create(const std::filesystem::path& file) {
-  silence_hdf5_errors();
+  configure_hdf5();
   H5File f;
   f.handle_ = H5Object(check(H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                              "cannot create " + file.string()));
@@ -113,7 +148,7 @@ H5File H5File::create(const std::filesystem::path& file) {
 
 H5File H5File::open_read(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file)) throw std::runtime_error(file.string() + ": no such file");
-  silence_hdf5_errors();
+  configure_hdf5();
   H5File f;
   f.handle_ = H5Object(check(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
                              file.string() + ": not a readable HDF5 file"));
@@ -192,6 +227,7 @@ void H5Group::write_array(const std::string& name, std::span<const float> values
 std::vector<float> H5Group::read_floats(const std::string& name, std::vector<std::int64_t>& dims,
                                         std::int64_t rows) const {
   H5Object dataset(check(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), fmt::format("open dataset {}/{}", path(), name)));
+  checked_value_count(dataset.id(), false, fmt::format("{}/{}", path(), name));
   H5Object space(H5Dget_space(dataset.id()));
   const int rank = H5Sget_simple_extent_ndims(space.id());
   std::vector<hsize_t> shape(static_cast<std::size_t>(std::max(rank, 0)));
@@ -234,6 +270,7 @@ H5Numeric H5Group::read_numeric(const std::string& name) const {
                                                    : "a non-numeric type";
     throw std::invalid_argument(fmt::format("dataset '{}' holds {}; expected integers or floats", name, what));
   }
+  checked_value_count(dataset.id(), false, fmt::format("{}/{}", path(), name));
   H5Object space(H5Dget_space(dataset.id()));
   const int rank = H5Sget_simple_extent_ndims(space.id());
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));

@@ -27,6 +27,11 @@ class H5Object {
 
 class H5Group;
 
+// How many values a dataset (or, `attribute`, an attribute) of an open file holds, once its shape is found
+// plausible: its values in the file's type fit in what the file can hold (its size, times deflate's largest
+// compression ratio). A damaged or hostile shape is an exception naming `where`, never a reader allocating terabytes.
+std::size_t checked_value_count(std::int64_t object, bool attribute, const std::string& where);
+
 // A numeric dataset of any rank read as float64, with its shape and whether it was stored as integers.
 struct H5Numeric {
   std::vector<std::int64_t> dims;

@@ -9,6 +9,7 @@
 #include "core/seeding.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
+#include "io/record.h"
 #include "metrics/bootstrap.h"
 #include "metrics/roc.h"
 
@@ -45,7 +46,7 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
   const auto& level = job.level;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double epsilon = job.dp ? job.dp->epsilon : nan;  // SPEC §5: NaN without DP
-  io::write_atomically(path, [&](const std::filesystem::path& tmp) {
+  io::commit_record(path, [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);  // the resume marker's settings (runner/plan.h)
     for (const bool calibrated : cfg.calibrated) {

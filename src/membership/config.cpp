@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "models/catalog.h"
+#include "privacy/accountant.h"
 
 namespace ganleaks::membership {
 namespace {
@@ -37,6 +38,10 @@ void check(const Config& c) {
       fail(fmt::format("DP-SGD (privacy.target_epsilons / noise_multipliers) is available for model.name = \"dcgan\" "
                        "only, not {}: its discriminator is not made of per-sample layers (docs/privacy.md)", quote(name)));
     }
+  }
+  if (c.privacy.delta > 0 && c.privacy.delta < privacy::kMinDelta) {
+    fail(fmt::format("privacy.delta = {} is below {}, where the accountant stops being valid; give a larger δ or 0 "
+                     "(1/n rounded down to a power of ten)", show_real(c.privacy.delta), privacy::kMinDelta));
   }
   if (!c.privacy.non_private && !c.privacy.any_dp()) {
     fail("privacy.non_private = false with no privacy.target_epsilons or privacy.noise_multipliers leaves no victim "

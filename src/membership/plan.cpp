@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/errors.h"
 #include "core/seeding.h"
 
 namespace ganleaks::membership {
@@ -26,18 +27,25 @@ std::string_view role_name(const JobSpec& spec) {
 // redoes every training job, never reuses a stale one. Extending a sweep (another size, seed or attack) leaves
 // the existing jobs' inputs, and so their records, valid. The fields' layout is the one job hashes have had
 // since they were introduced, so that finished results stay valid across versions.
-std::string job_inputs(const Config& c, const JobSpec& spec) {
+struct SectionTexts {  // the resolved sections jobs read, written once per plan (the same text for every job)
+  std::string data, train, attack, privacy;
+  explicit SectionTexts(const Config& c)
+      : data(section_toml(c, "data")), train(section_toml(c, "train")), attack(section_toml(c, "attack")),
+        privacy(section_toml(c, "privacy")) {}
+};
+
+std::string job_inputs(const Config& c, const SectionTexts& sections, const JobSpec& spec) {
   auto text = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|||0|0||", kind_name(spec.kind), c.experiment.task, role_name(spec),
                           spec.setting, spec.train_size, spec.seed, spec.level.label, spec.model);
-  text += section_toml(c, "data");
+  text += sections.data;
   text += fmt::format("|z{}|w{}|threads{}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank);
   if (spec.kind == JobKind::kTrain) {
-    text += section_toml(c, "train") + fmt::format("|ranks_per_run{}", c.experiment.ranks_per_run);
+    text += sections.train + fmt::format("|ranks_per_run{}", c.experiment.ranks_per_run);
     text += fmt::format("|holdout{}", holdout_size(c));  // the split: with data.reference_size, n and the seed
-    if (spec.level.dp()) text += section_toml(c, "privacy");
+    if (spec.level.dp()) text += sections.privacy;
     text += fmt::format("|seed{:016x}", spec.training_seed);
   } else {
-    text += section_toml(c, "attack") + fmt::format("|m{}", query_count(c, spec.train_size));
+    text += sections.attack + fmt::format("|m{}", query_count(c, spec.train_size));
   }
   return text;
 }
@@ -60,13 +68,14 @@ std::string attack_group_name(const std::string& attack, bool calibrated) {
 
 Plan make_plan(const Config& config) {
   Plan plan;
+  const SectionTexts sections(config);
   auto add = [&](runner::Job job, JobSpec spec) {
     job.id = static_cast<int>(plan.jobs.size());
     job.kind = std::string(kind_name(spec.kind));
     job.collective = spec.kind == JobKind::kAttack;  // attacks shard their queries and samples over every rank
     job.shared = spec.kind == JobKind::kTrain && spec.role == Role::kReference;
     if (spec.kind == JobKind::kTrain) spec.training_seed = derive_seed(spec.seed, "run:" + job.name);
-    job.inputs = job_inputs(config, spec);
+    job.inputs = job_inputs(config, sections, spec);
     plan.jobs.push_back(std::move(job));
     plan.specs.push_back(std::move(spec));
     return plan.jobs.back().id;
@@ -78,8 +87,13 @@ Plan make_plan(const Config& config) {
     if (!level.dp()) return std::nullopt;
     auto it = resolved.find({level.label, n});
     if (it == resolved.end()) {
-      it = resolved.emplace(std::pair{level.label, n},
-                            privacy::dp_settings(config.privacy, level, steps, config.train.batch_size, n)).first;
+      try {
+        it = resolved.emplace(std::pair{level.label, n},
+                              privacy::dp_settings(config.privacy, level, steps, config.train.batch_size, n)).first;
+      } catch (const std::invalid_argument& e) {  // a target ε no σ in the accountant's domain reaches
+        throw ConfigError(fmt::format("{}: privacy level {} for victims of n = {} ({} steps): {}", config.source,
+                                      level.display(), n, steps, e.what()));
+      }
     }
     return it->second;
   };

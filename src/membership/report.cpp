@@ -10,10 +10,7 @@
 #include <set>
 #include <tuple>
 
-#include "core/log.h"
 #include "io/h5.h"
-#include "membership/task.h"
-#include "runner/folder.h"
 
 namespace ganleaks::membership {
 namespace {
@@ -233,35 +230,6 @@ std::string attack_rows_csv(const std::vector<AttackRow>& rows) {
     out += "\n";
   }
   return out;
-}
-
-std::string Task::report(const runner::Layout& layout) const {
-  const auto rows = read_attack_rows(layout.results());
-  const auto auc = auc_table(rows, TableStyle::kMarkdown);
-  auto victims = victim_table_markdown(layout.results(), rows);
-  if (!victims.empty()) {
-    victims = "## Victims: leak and utility\n\nOne row per victim. DP-SGD on the discriminator (docs/privacy.md): ε at δ "
-              "from the RDP accountant, σ noise multiplier, q sample rate. Sample quality against the reference split "
-              "(lower is better): FID on 8×8-pooled pixels for images (not Inception FID), the dimension-wise error for "
-              "records. AUC of every attack (calibrated where run).\n\n" + victims + "\n";
-  }
-  const auto spread = config_.experiment.seeds.size() == 1
-                          ? std::string("[95 % bootstrap interval over queries]")
-                          : fmt::format("mean ± standard deviation over {} seeds", config_.experiment.seeds.size());
-  const auto text = fmt::format(
-      "# ganleaks report: {}\n\nMembership-inference AUC (0.5 = no leak, 1 = every member identified), "
-      "model {} on {}, {}.\n\n{}\n![AUC vs training-set size](plots/auc_vs_size.png)\n\n"
-      "{}## TPR at low FPR\n\n{}\nROC curves: `plots/roc_n<size>.png`.\n\n## Resolved config\n\n```toml\n{}```\n\n"
-      "Provenance: `provenance.toml`; per-rank logs: `logs/`; all scores: `results.h5`; LaTeX table: `report.tex`.\n",
-      config_.experiment.name, fmt::join(config_.model.names, ", "), config_.data.dataset, spread, auc, victims,
-      tpr_tables_markdown(rows), to_toml(config_));
-  runner::write_text(layout.report_md(), text);
-  runner::write_text(layout.report_csv(), attack_rows_csv(rows));
-  runner::write_text(layout.report_tex(), auc_table(rows, TableStyle::kLatex));
-  if (const auto problem = write_plots(rows, layout.plots()); !problem.empty()) {
-    log::warn(fmt::format("plots not drawn: {}; tables and data are complete", problem));
-  }
-  return auc;
 }
 
 }  // namespace ganleaks::membership

@@ -12,7 +12,7 @@
 
 #include "core/errors.h"
 #include "core/seeding.h"
-#include "io/atomic_file.h"
+#include "models/archive.h"
 
 namespace ganleaks::models {
 namespace nn = torch::nn;
@@ -170,7 +170,7 @@ void save_classifier(const Classifier& model, const std::filesystem::path& file)
   torch::serialize::OutputArchive archive;
   model->save(archive);
   archive.write(kOptionsKey, options_tensor(model->options()));
-  io::write_atomically(file, [&](const std::filesystem::path& tmp) { archive.save_to(tmp.string()); });
+  save_archive(archive, file);
 }
 
 Classifier load_classifier(const ClassifierOptions& options, const std::filesystem::path& file) {

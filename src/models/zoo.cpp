@@ -2,7 +2,10 @@
 
 #include <torch/serialize.h>
 
-#include "io/atomic_file.h"
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "models/archive.h"
 #include "models/dcgan.h"
 #include "models/pggan.h"
 #include "models/sngan.h"
@@ -79,11 +82,9 @@ Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> 
 
 void save_release(const Networks& networks, const std::filesystem::path& run_dir) {
   for (const auto& [name, module] : networks.modules()) {
-    io::write_atomically(run_dir / (name + ".pt"), [&](const std::filesystem::path& tmp) {
-      torch::serialize::OutputArchive archive;
-      module->save(archive);
-      archive.save_to(tmp.string());
-    });
+    torch::serialize::OutputArchive archive;
+    module->save(archive);
+    save_archive(archive, run_dir / (name + ".pt"));
   }
 }
 
@@ -102,9 +103,16 @@ void load_weights(const Networks& networks, const std::filesystem::path& run_dir
     const auto file = run_dir / (name + ".pt");
     TORCH_CHECK(std::filesystem::exists(file), file.string(), ": missing; the run folder holds no trained ",
                 networks.info->name, " (train it first)");
-    torch::serialize::InputArchive archive;
-    archive.load_from(file.string());
-    module->load(archive);
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(file.string());
+      module->load(archive);
+    } catch (const c10::Error& e) {  // truncated, or another model's weights: say which file, not a LibTorch trace
+      const std::string what = e.what_without_backtrace();
+      throw UserError(fmt::format("{}: cannot be read as the {} of a {} ({}); delete its run folder and rerun to train "
+                                  "it again",
+                                  file.string(), name, networks.info->name, what.substr(0, what.find('\n'))));
+    }
   }
 }
 

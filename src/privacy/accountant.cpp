@@ -1,5 +1,7 @@
 #include "privacy/accountant.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -12,6 +14,7 @@ namespace ganleaks::privacy {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr long kMaxSeriesTerms = 100'000;  // a bound on the fractional orders' series (log_a_fractional)
 
 // log(exp(a) - exp(b)) for a >= b.
 double log_sub(double a, double b) {
@@ -58,6 +61,9 @@ double log_a_fractional(double q, double sigma, double alpha) {
   double log_a0 = -kInf, log_a1 = -kInf;
   const double z0 = sigma * sigma * std::log(1 / q - 1) + 0.5;
   for (long i = 0;; ++i) {
+    // Within the documented domain (kMinNoiseMultiplier) the terms fall below e^-30 within a few hundred terms; a
+    // series that has not by then diverges, and the order gives no bound.
+    if (i > kMaxSeriesTerms) return kInf;
     int sign = 1;
     const double log_coef = log_abs_binomial(alpha, static_cast<double>(i), sign);
     const double j = alpha - static_cast<double>(i);
@@ -79,9 +85,14 @@ double log_a_fractional(double q, double sigma, double alpha) {
   return log_add_exp(log_a0, log_a1);
 }
 
+std::string number(double v) { return fmt::format("{}", v); }  // shortest round-trip form, never 300 digits
+
 void check_rate_and_noise(double q, double sigma) {
-  if (!(q >= 0 && q <= 1)) throw std::invalid_argument("sample rate " + std::to_string(q) + " is not in [0, 1]");
-  if (!(sigma >= 0)) throw std::invalid_argument("noise multiplier " + std::to_string(sigma) + " is negative");
+  if (!(q >= 0 && q <= 1)) throw std::invalid_argument("sample rate " + number(q) + " is not in [0, 1]");
+  if (!(sigma == 0 || (sigma >= kMinNoiseMultiplier && sigma <= kMaxNoiseMultiplier))) {
+    throw std::invalid_argument(fmt::format("noise multiplier {} is outside [{}, {}] (or 0), where the accountant is valid",
+                                            number(sigma), kMinNoiseMultiplier, kMaxNoiseMultiplier));
+  }
 }
 
 }  // namespace
@@ -95,7 +106,7 @@ std::vector<double> default_orders() {
 
 double rdp_sampled_gaussian(double q, double sigma, double alpha) {
   check_rate_and_noise(q, sigma);
-  if (!(alpha > 1)) throw std::invalid_argument("RDP order " + std::to_string(alpha) + " must be > 1");
+  if (!(alpha > 1)) throw std::invalid_argument("RDP order " + number(alpha) + " must be > 1");
   if (q == 0) return 0;
   if (sigma == 0) return kInf;
   if (q == 1) return alpha / (2 * sigma * sigma);  // the plain Gaussian mechanism
@@ -116,7 +127,9 @@ Spent epsilon(std::span<const double> orders, std::span<const double> rdp_values
   if (orders.size() != rdp_values.size() || orders.empty()) {
     throw std::invalid_argument("epsilon: need one RDP value per order");
   }
-  if (!(delta > 0 && delta < 1)) throw std::invalid_argument("delta " + std::to_string(delta) + " is not in (0, 1)");
+  if (!(delta >= kMinDelta && delta < 1)) {
+    throw std::invalid_argument(fmt::format("delta {} is outside [{}, 1)", number(delta), kMinDelta));
+  }
   Spent best{kInf, std::numeric_limits<double>::quiet_NaN()};
   for (std::size_t k = 0; k < orders.size(); ++k) {
     const double a = orders[k];
@@ -125,6 +138,8 @@ Spent epsilon(std::span<const double> orders, std::span<const double> rdp_values
                            : rdp_values[k] - std::log(delta) / (a - 1);
     if (!std::isnan(eps) && eps < best.epsilon) best = {eps, a};
   }
+  // The conversion's bound can fall below 0 (huge σ, large δ); ε is never negative (Opacus clamps likewise).
+  best.epsilon = std::max(best.epsilon, 0.0);
   return best;
 }
 
@@ -135,16 +150,21 @@ Spent epsilon(double q, double sigma, long steps, double delta) {
 
 double noise_multiplier_for(double target, double q, long steps, double delta) {
   if (!(target > 0)) throw std::invalid_argument("target epsilon must be > 0");
+  check_rate_and_noise(q, 1.0);
   auto eps = [&](double sigma) { return epsilon(q, sigma, steps, delta).epsilon; };
-  double lo = 0, hi = 1;
+  // ε(σ) falls as σ grows. Bracket [lo, hi] with ε(hi) ≤ target < ε(lo), then bisect: both loops are bounded
+  // (log2 of the domain's span, and 1e-9 relative precision).
+  double lo = kMinNoiseMultiplier, hi = 1;
   while (eps(hi) > target) {
     lo = hi;
     hi *= 2;
-    if (hi > 1e4) {
-      throw std::invalid_argument("no noise multiplier up to 10^4 reaches epsilon " + std::to_string(target));
+    if (hi > kMaxNoiseMultiplier) {
+      throw std::invalid_argument(fmt::format("no noise multiplier up to {} reaches epsilon {}", kMaxNoiseMultiplier,
+                                              number(target)));
     }
   }
-  while (hi - lo > 1e-9 * hi) {  // eps(sigma) falls as sigma grows
+  if (eps(lo) <= target) return lo;  // even the least noise the accountant covers is enough
+  while (hi - lo > 1e-9 * hi) {
     const double mid = 0.5 * (lo + hi);
     (eps(mid) > target ? lo : hi) = mid;
   }

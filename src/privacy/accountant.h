@@ -8,6 +8,13 @@
 
 namespace ganleaks::privacy {
 
+// The domain the accountant is valid on (and bounded in time): σ in [kMinNoiseMultiplier, kMaxNoiseMultiplier]
+// (or 0: no noise, ε = ∞), q in [0, 1], δ in [kMinDelta, 1). Below σ = 1e-6 the fractional orders' series would
+// need more terms than are summed (and σ² underflows near 1e-154); the ε there is astronomically large anyway.
+inline constexpr double kMinNoiseMultiplier = 1e-6;
+inline constexpr double kMaxNoiseMultiplier = 1e6;
+inline constexpr double kMinDelta = 1e-100;
+
 // 1 + x/10 for x = 1..99, then 12..63.
 std::vector<double> default_orders();
 
@@ -36,7 +43,8 @@ Spent epsilon(std::span<const double> orders, std::span<const double> rdp_values
 Spent epsilon(double sample_rate, double noise_multiplier, long steps, double delta);
 
 // The smallest noise multiplier whose ε after `steps` steps is at most target_epsilon (bisection, relative
-// precision 1e-9 in σ). Throws std::invalid_argument when no σ up to 10^4 reaches the target.
+// precision 1e-9 in σ; kMinNoiseMultiplier when even that is enough). Throws std::invalid_argument when no σ up to
+// kMaxNoiseMultiplier reaches the target.
 double noise_multiplier_for(double target_epsilon, double sample_rate, long steps, double delta);
 
 }  // namespace ganleaks::privacy

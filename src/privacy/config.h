@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "privacy/accountant.h"
 
 namespace ganleaks {
 
@@ -21,12 +22,15 @@ struct PrivacyConfig {
   void visit(KeyVisitor& v) {
     v.reals("target_epsilons", target_epsilons, kPositive,
             "DP victims at these ε; σ is found by the accountant for (q, T = `train.iterations` × `train.critic_steps`, δ)");
-    v.reals("noise_multipliers", noise_multipliers, kPositive, "or at these σ (give at most one of the two lists)");
+    v.reals("noise_multipliers", noise_multipliers,
+            FloatRange{privacy::kMinNoiseMultiplier, privacy::kMaxNoiseMultiplier, false, false},
+            "or at these σ (give at most one of the two lists); the accountant is valid from 10^-6 to 10^6");
     v.boolean("non_private", non_private, "also train victims without DP-SGD; `false` needs one of the lists");
     v.real("max_grad_norm", max_grad_norm, kPositive,
            "C: every row's gradient (over all discriminator parameters) is clipped to this L2 norm");
     v.real("sample_rate", sample_rate, kProbability, "q of Poisson sampling; 0 = `batch_size / n`");
-    v.real("delta", delta, kProbability, "δ of the reported ε; 0 = 1/n rounded down to a power of ten");
+    v.real("delta", delta, FloatRange{0.0, 1.0, false, true},
+           "δ of the reported ε, at least 10^-100 (the accountant's domain); 0 = 1/n rounded down to a power of ten");
     v.boolean("secure_noise", secure_noise,
               "noise from `getrandom(2)` (not reproducible) instead of the run's seeded generator");
   }

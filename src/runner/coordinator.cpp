@@ -103,6 +103,7 @@ void Coordinator::record(const JobReport& report) {
     state_[job.id] = State::kFailed;
     if (!failure_) {
       failure_ = fmt::format("job {} failed on rank {} ({}): {}", job.name, report.rank, report.host, report.error);
+      failure_bad_input_ = report.bad_input;
     }
     return;
   }

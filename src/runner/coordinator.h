@@ -28,6 +28,8 @@ class Coordinator {
 
   // The first failure, if any: "job <name> failed on rank <r> (<host>): <error>".
   const std::optional<std::string>& failure() const { return failure_; }
+  // Whether that failure was bad input or a machine's state (JobReport::bad_input): the run ends with exit 2.
+  bool failure_is_bad_input() const { return failure_bad_input_; }
   // A signal stopped the run (core/interrupt.h): no job is handed out after it, the ones cut short stay undone.
   bool interrupted() const { return interrupted_; }
   int jobs_done() const { return done_count_; }
@@ -57,6 +59,7 @@ class Coordinator {
   int stopped_workers_ = 0;
   int done_count_ = 0;
   std::optional<std::string> failure_;
+  bool failure_bad_input_ = false;
   bool interrupted_ = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/errors.h"
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "dist/comm.h"
@@ -25,6 +26,7 @@ JobReport run_job(Task& task, const Job& job, const RunContext& context, const s
       if (context.group.size() > 1) throw;  // likewise: the group's other ranks are inside its collectives
       report.ok = false;
       report.error = e.what();
+      report.bad_input = dynamic_cast<const UserError*>(&e) != nullptr;
       log::error(fmt::format("job {} failed: {}", job.name, e.what()));
     }
   }

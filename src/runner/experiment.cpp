@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -16,6 +17,7 @@
 #include "dist/collectives.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
+#include "io/record.h"
 #include "runner/coordinator.h"
 #include "runner/executor.h"
 #include "runner/folder.h"
@@ -73,7 +75,10 @@ std::string describe_plan(const Task& task, const PlanOptions& options) {
     for (int d : job.depends_on) needs.push_back(jobs[d].name);
     out += fmt::format("  [{:>3}] {:<10} {:<28} {}{}{}\n", job.id, job.kind, job.name,
                        needs.empty() ? "" : fmt::format("after {}", fmt::join(needs, ", ")), task.describe(job),
-                       finished ? "  (done)" : state == JobState::kStale ? "  (done with other settings: kept, blocks a rerun)" : "");
+                       finished                      ? "  (done)"
+                       : state == JobState::kStale  ? "  (done with other settings: kept, blocks a rerun)"
+                       : state == JobState::kBroken ? "  (its record cannot be trusted: will be done again)"
+                                                    : "");
   }
   out += fmt::format("{} of {} already done.\n", done, jobs.size());
   std::vector<std::string> counts;
@@ -87,11 +92,25 @@ std::string write_report(const Task& task, const Layout& layout) {
   if (!fs::exists(layout.results())) {
     throw UserError(fmt::format("{}: no such file; run `ganleaks run` for this config first", layout.results().string()));
   }
+  if (const auto check = io::check_record(layout.results()); !check.trusted()) {
+    throw UserError(fmt::format("{}: {}; run `ganleaks run` for this config again to rebuild it from the finished jobs' "
+                                "records (nothing is recomputed)",
+                                layout.results().string(), check.problem));
+  }
   return task.report(layout);
 }
 
 std::string assemble_results(const Task& task, const Layout& layout) {
-  io::write_atomically(layout.results(), [&](const fs::path& tmp) {
+  // results.h5 holds a copy of every record: HDF5 copying objects onto a full disk does not fail cleanly, so the room
+  // is checked first (the records' size and a margin).
+  std::uintmax_t bytes = std::uintmax_t{1} << 20;
+  for (const auto& job : task.jobs()) {
+    std::error_code ec;
+    const auto size = fs::file_size(task.output(layout, job), ec);
+    if (!ec) bytes += size;
+  }
+  io::ensure_space(layout.results(), bytes);
+  io::commit_record(layout.results(), [&](const fs::path& tmp) {
     const auto out = io::H5File::create(tmp);
     const auto root = out.root();
     root.set_attr("experiment", task.experiment().name);
@@ -104,10 +123,17 @@ std::string assemble_results(const Task& task, const Layout& layout) {
 
 namespace {
 
+// How a run ended, the same on every rank after one all-reduce (of the maxima).
+struct Ending {
+  enum : std::size_t { kInterrupted, kJobsDone, kComplete, kBadInput };
+  std::array<std::int64_t, 4> values{};  // jobs done: of the whole experiment; the others 0 or 1
+};
+
 // Rank 0: hands out the jobs of this slice (running its own share between answering others) until every job is
-// done, a job failed or a signal came; returns {interrupted, jobs of the experiment done, complete}.
-std::array<std::int64_t, 3> coordinate(Task& task, const std::vector<Job>& jobs, const RunOptions& options,
-                                       const RunContext& context, const dist::Comm& leaders) {
+// done, a job failed or a signal came. A job that failed on bad input (a full disk, a bad file) leaves its message
+// in `failure`; any other failure is thrown.
+Ending coordinate(Task& task, const std::vector<Job>& jobs, const RunOptions& options, const RunContext& context,
+                  const dist::Comm& leaders, std::string& failure) {
   const auto& layout = context.layout;
   const auto in_slice = jobs_in_slice(jobs, options.slice);
   const auto done_now = [&](const Job& job) { return job_state(task.output(layout, job), job) == JobState::kDone; };
@@ -140,14 +166,15 @@ std::array<std::int64_t, 3> coordinate(Task& task, const std::vector<Job>& jobs,
   }
   relay_to_group(context.group, std::nullopt);
   coordinator.drain();
-  if (coordinator.failure()) throw std::runtime_error(*coordinator.failure());
+  if (coordinator.failure() && !coordinator.failure_is_bad_input()) throw std::runtime_error(*coordinator.failure());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const std::int64_t finished = std::ranges::count_if(jobs, done_now);
   const auto total = static_cast<std::int64_t>(jobs.size());
   log::info(coordinator.interrupted()
                 ? fmt::format("interrupted after {:.1f} s: {} of {} jobs done; rerun to resume", seconds, finished, total)
                 : fmt::format("{} jobs done in {:.1f} s ({} of {} in the experiment)", here, seconds, finished, total));
-  return {coordinator.interrupted() ? 1 : 0, finished, finished == total ? 1 : 0};
+  if (coordinator.failure()) failure = *coordinator.failure();
+  return {{coordinator.interrupted() ? 1 : 0, finished, finished == total ? 1 : 0, coordinator.failure() ? 1 : 0}};
 }
 
 }  // namespace
@@ -161,7 +188,11 @@ RunOutcome run_experiment(Task& task, const RunOptions& options, const dist::Com
   }
   const auto jobs = make_plan(task);
   Layout layout;
-  on_root_agreed(world, [&] { layout = prepare_folder(task, jobs, options.fresh); });
+  std::optional<PreparedFolder> folder;  // rank 0's, with the folder's lock, held until the run ends
+  on_root_agreed(world, [&] {
+    folder.emplace(prepare_folder(task, jobs, options.fresh));
+    layout = folder->layout;
+  });
   auto root_path = layout.root.string();
   dist::broadcast(world, root_path, 0);
   layout.root = root_path;
@@ -171,8 +202,11 @@ RunOutcome run_experiment(Task& task, const RunOptions& options, const dist::Com
                                               : layout.logs() / fmt::format("rank-{}.slice-{}-of-{}.log", world.rank(),
                                                                             options.slice.index, options.slice.count);
   log::start(log_file, world.rank(), world.is_root());
+  if (folder) {
+    for (const auto& record : folder->broken) log::warn(fmt::format("{}; its job is done again", record));
+  }
   const auto provenance = provenance_toml(options.command_line, world, options.versions);  // collective
-  on_root_agreed(world, [&] { write_text(layout.provenance(), provenance); });
+  on_root_agreed(world, [&] { io::write_file(layout.provenance(), provenance); });
 
   // Training groups of ranks_per_run consecutive ranks; their rank 0s (the leaders) talk to the coordinator on a
   // communicator of their own, so coordinator messages never meet collective traffic.
@@ -183,10 +217,11 @@ RunOutcome run_experiment(Task& task, const RunOptions& options, const dist::Com
   const RunContext context{.world = world, .group = group, .layout = layout};
   agreed(world, [&] { task.start(context); });  // data, splits and the user's files, before any work
 
-  std::array<std::int64_t, 3> outcome{0, 0, 0};  // interrupted, jobs of the experiment done, complete
+  Ending ending;
+  std::string failure;  // rank 0: a job that failed on bad input
   try {
     if (world.is_root()) {
-      outcome = coordinate(task, jobs, options, context, *leaders);
+      ending = coordinate(task, jobs, options, context, *leaders, failure);
     } else if (leader) {
       run_worker(*leaders, [&](const Job& job) {
         relay_to_group(group, job);
@@ -197,14 +232,23 @@ RunOutcome run_experiment(Task& task, const RunOptions& options, const dist::Com
       while (auto job = receive_from_group_leader(group)) run_job(task, *job, context);
     }
   } catch (const std::exception& e) {
+    // Other ranks may be inside a collective with this one: only ending the job frees them.
+    const bool bad_input = dynamic_cast<const UserError*>(&e) != nullptr;
     log::critical(fmt::format("rank {} failed: {}", world.rank(), e.what()));
-    std::fprintf(stderr, "ganleaks: rank %d failed: %s\n", world.rank(), e.what());
-    dist::Environment::abort(1);
+    if (bad_input) {
+      std::fprintf(stderr, "ganleaks: error: %s\n", one_line(e.what()).c_str());
+    } else {
+      std::fprintf(stderr, "ganleaks: rank %d failed: %s\n", world.rank(), e.what());
+    }
+    dist::Environment::abort(bad_input ? kExitUserError : 1);
   }
-  // Every rank learns how the run ended, so that all exit alike (kExitInterrupted when a signal stopped it).
-  world.all_reduce(std::span(outcome), dist::ReduceOp::kMax);
-  return {.layout = layout, .interrupted = outcome[0] != 0, .complete = outcome[2] != 0, .jobs_done = outcome[1],
-          .jobs_total = static_cast<std::int64_t>(jobs.size())};
+  // Every rank learns how the run ended, so that all exit alike (kExitInterrupted when a signal stopped it, exit 2
+  // when a job failed on bad input).
+  auto& end = ending.values;
+  world.all_reduce(std::span(end), dist::ReduceOp::kMax);
+  if (end[Ending::kBadInput]) throw UserError(world.is_root() ? failure : "a job failed on bad input; rank 0 says which");
+  return {.layout = layout, .interrupted = end[Ending::kInterrupted] != 0, .complete = end[Ending::kComplete] != 0,
+          .jobs_done = end[Ending::kJobsDone], .jobs_total = static_cast<std::int64_t>(jobs.size())};
 }
 
 }  // namespace ganleaks::runner

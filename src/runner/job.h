@@ -57,10 +57,11 @@ struct JobReport {
   int rank = 0;
   std::string host;
   bool interrupted = false;  // stopped early by a signal (core/interrupt.h), checkpointed; not done
+  bool bad_input = false;    // failed on the input or the machine (a UserError: a full disk, a bad file), not a bug
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & job_id & ok & error & wall_seconds & rank & host & interrupted;
+    ar & job_id & ok & error & wall_seconds & rank & host & interrupted & bad_input;
   }
 };
 

@@ -6,6 +6,7 @@
 
 #include "core/seeding.h"
 #include "io/h5.h"
+#include "io/record.h"
 #include "runner/task.h"
 
 namespace ganleaks::runner {
@@ -42,8 +43,12 @@ std::vector<bool> jobs_in_slice(const std::vector<Job>& jobs, const Slice& slice
   return in;
 }
 
-JobState job_state(const std::filesystem::path& output, const Job& job) {
+JobState job_state(const std::filesystem::path& output, const Job& job, std::string* problem) {
   if (!std::filesystem::exists(output)) return JobState::kMissing;
+  if (const auto check = io::check_record(output); !check.trusted()) {
+    if (problem) *problem = check.problem;
+    return JobState::kBroken;
+  }
   const auto record = io::H5File::open_read(output);
   const auto root = record.root();
   return root.has_attr("job_hash") && root.attr_string("job_hash") == job.hash ? JobState::kDone : JobState::kStale;

@@ -27,9 +27,11 @@ struct Slice {
 };
 std::vector<bool> jobs_in_slice(const std::vector<Job>& jobs, const Slice& slice);
 
-// kDone: the output exists and was made with the job's current hash; kStale: it exists from other settings (a
-// rerun never overwrites it); kMissing: still to do.
-enum class JobState { kMissing, kDone, kStale };
-JobState job_state(const std::filesystem::path& output, const Job& job);
+// kDone: the output exists, is intact and was made with the job's current hash; kStale: it exists from other
+// settings (a rerun never overwrites it); kBroken: it exists but cannot be trusted (unreadable, or its content or a
+// file it vouches for differs from what was committed: io/record.h), so the job is done again; kMissing: still to do.
+enum class JobState { kMissing, kDone, kStale, kBroken };
+// `problem`, when given, receives what is wrong with a kBroken output.
+JobState job_state(const std::filesystem::path& output, const Job& job, std::string* problem = nullptr);
 
 }  // namespace ganleaks::runner

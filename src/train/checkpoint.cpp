@@ -2,7 +2,7 @@
 // signal, read back when a run resumes.
 #include <torch/serialize.h>
 
-#include "io/atomic_file.h"
+#include "models/archive.h"
 #include "train/run_state.h"
 
 namespace ganleaks::train {
@@ -21,8 +21,9 @@ std::vector<float> float_vector(const torch::Tensor& t) {
 
 }  // namespace
 
-void save_checkpoint(const std::filesystem::path& file, TrainState& s, const BatchSampler& sampler,
-                     std::optional<DpState>& dp, std::int64_t iteration, const RunResult& result) {
+void save_checkpoint(const std::filesystem::path& file, const std::string& settings, TrainState& s,
+                     const BatchSampler& sampler, std::optional<DpState>& dp, std::int64_t iteration,
+                     const RunResult& result) {
   torch::serialize::OutputArchive archive;
   for (const auto& [name, module] : s.nets.modules()) {
     torch::serialize::OutputArchive part;
@@ -34,6 +35,7 @@ void save_checkpoint(const std::filesystem::path& file, TrainState& s, const Bat
     optimizer->save(part);
     archive.write(name, part);
   }
+  archive.write("settings", text_tensor(settings));
   archive.write("iteration", torch::tensor(iteration));
   archive.write("noise_state", s.noise.get_state());
   archive.write("sampler_state", text_tensor(sampler.state()));
@@ -45,7 +47,7 @@ void save_checkpoint(const std::filesystem::path& file, TrainState& s, const Bat
     archive.write("dp_batch_size", torch::tensor(result.dp_batch_size));
     archive.write("dp_clipped_fraction", torch::tensor(result.dp_clipped_fraction));
   }
-  io::write_atomically(file, [&](const std::filesystem::path& tmp) { archive.save_to(tmp.string()); });
+  models::save_archive(archive, file);
 }
 
 std::int64_t load_checkpoint(const std::filesystem::path& file, TrainState& s, BatchSampler& sampler,
@@ -86,6 +88,19 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, TrainState& s, B
     result.dp_clipped_fraction = float_vector(dp_clipped);
   }
   return iteration.item<std::int64_t>();
+}
+
+std::string checkpoint_problem(const std::filesystem::path& file, const std::string& settings) {
+  torch::Tensor written;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(file.string());
+    if (!archive.try_read("settings", written)) return "holds no record of the settings it was written with";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    return "cannot be read (" + what.substr(0, what.find('\n')) + ")";
+  }
+  return tensor_text(written) == settings ? "" : "was written with other settings (the config changed since)";
 }
 
 }  // namespace ganleaks::train

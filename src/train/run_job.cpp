@@ -11,6 +11,7 @@
 #include "dist/tensor_comm.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
+#include "io/record.h"
 #include "metrics/fid.h"
 
 namespace ganleaks::train {
@@ -18,9 +19,20 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// The trained model's files in its folder (generator.pt, ...; not the checkpoint): what its record vouches for.
+std::vector<std::string> release_files(const std::filesystem::path& run_dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(run_dir)) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() == ".pt" && name != "checkpoint.pt") names.push_back(name);
+  }
+  std::ranges::sort(names);
+  return names;
+}
+
 void write_record(const TrainingJob& job, const RunResult& result, double seconds, const SampleQuality& quality,
                   const std::function<void(const io::H5Group&)>& describe) {
-  io::write_atomically(job.spec.run_dir / "run.h5", [&](const std::filesystem::path& tmp) {
+  io::commit_record(job.spec.run_dir / "run.h5", [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     const auto root = file.root();
     root.set_attr("job_hash", job.hash);
@@ -63,6 +75,7 @@ void write_record(const TrainingJob& job, const RunResult& result, double second
     root.write("loss_d", std::span<const float>(result.loss_d));
     root.write("loss_g", std::span<const float>(result.loss_g));
     root.write("train_index", std::span<const std::int64_t>(job.rows));
+    root.set_attr(io::kFileDigests, io::file_digests(job.spec.run_dir, release_files(job.spec.run_dir)));
   });
 }
 

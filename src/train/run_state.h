@@ -161,10 +161,14 @@ struct DpState {
 
 // A checkpoint holds everything the next step depends on (networks, optimisers, noise and sampler states, the losses
 // so far), so that a resumed run ends bit-identical to an uninterrupted one (checkpoint.cpp).
-void save_checkpoint(const std::filesystem::path& file, TrainState& s, const BatchSampler& sampler,
-                     std::optional<DpState>& dp, std::int64_t iteration, const RunResult& result);
+void save_checkpoint(const std::filesystem::path& file, const std::string& settings, TrainState& s,
+                     const BatchSampler& sampler, std::optional<DpState>& dp, std::int64_t iteration,
+                     const RunResult& result);
 // The iteration to continue from.
 std::int64_t load_checkpoint(const std::filesystem::path& file, TrainState& s, BatchSampler& sampler,
                              std::optional<DpState>& dp, RunResult& result);
+// Why `file` must not be resumed for a run asked with `settings` (it was written with others, or cannot be read),
+// or "" when it may.
+std::string checkpoint_problem(const std::filesystem::path& file, const std::string& settings);
 
 }  // namespace ganleaks::train

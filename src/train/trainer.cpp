@@ -2,9 +2,12 @@
 
 #include <torch/nn/functional/loss.h>
 
+#include <fmt/format.h>
+
 #include <limits>
 
 #include "core/interrupt.h"
+#include "core/log.h"
 #include "models/batch_norm.h"
 #include "train/losses.h"
 #include "train/run_state.h"
@@ -245,23 +248,49 @@ RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std:
   std::filesystem::create_directories(spec.run_dir);
   const auto shape = records.sizes().slice(1).vec();
 
-  torch::manual_seed(derive_seed(spec.seed, "train-init"));  // weight initialisation
-  TrainState s(spec, shape);
-  TORCH_CHECK(!spec.dp || s.nets.info->dp_sgd, "train_model: DP-SGD is not available for ", spec.model.name(),
-              " (its discriminator is not made of per-sample layers)");
-  BatchSampler sampler(records.size(0), spec.train.batch_size, derive_seed(spec.seed, "train-batches"));
+  // The state a run starts from: seeded weights, batch order and DP state (again when a checkpoint fails to load).
+  std::optional<TrainState> state;
+  std::optional<BatchSampler> batches;
   std::optional<DpState> dp;
-  if (spec.dp) dp.emplace(*spec.dp, records.size(0), spec.seed, s.d());
+  const auto start_fresh = [&] {
+    torch::manual_seed(derive_seed(spec.seed, "train-init"));  // weight initialisation
+    dp.reset();
+    state.emplace(spec, shape);
+    batches.emplace(records.size(0), spec.train.batch_size, derive_seed(spec.seed, "train-batches"));
+    if (spec.dp) dp.emplace(*spec.dp, records.size(0), spec.seed, state->d());
+  };
+  start_fresh();
+  TORCH_CHECK(!spec.dp || state->nets.info->dp_sgd, "train_model: DP-SGD is not available for ", spec.model.name(),
+              " (its discriminator is not made of per-sample layers)");
 
   RunResult result;
   const auto checkpoint = spec.run_dir / "checkpoint.pt";
+  const bool writes_checkpoints = !spec.group || spec.group->rank() == 0;
   std::int64_t start = 0;
   if (std::filesystem::exists(checkpoint)) {
-    start = load_checkpoint(checkpoint, s, sampler, dp, result);
+    // A checkpoint is trusted only for the settings it was written with, and only when it reads back whole;
+    // otherwise the run starts over (nothing committed is lost: a checkpoint is only progress).
+    auto problem = checkpoint_problem(checkpoint, spec.settings);
+    if (problem.empty()) {
+      try {
+        start = load_checkpoint(checkpoint, *state, *batches, dp, result);
+      } catch (const std::exception& e) {
+        const std::string what = e.what();
+        problem = "cannot be read (" + what.substr(0, what.find('\n')) + ")";
+        start_fresh();
+        result = {};
+        start = 0;
+      }
+    }
+    if (!problem.empty()) {
+      log::warn(fmt::format("train: {} {}; starting this run over", checkpoint.string(), problem));
+      if (writes_checkpoints) std::filesystem::remove(checkpoint);
+    }
     result.resumed_from = start;
-  } else if (!spec.init_from.empty()) {
-    models::load_weights(s.nets, spec.init_from);
   }
+  if (start == 0 && !spec.init_from.empty()) models::load_weights(state->nets, spec.init_from);
+  auto& s = *state;
+  auto& sampler = *batches;
 
   Loop loop(spec, records, s, sampler, dp, result);
   const auto& group = loop.group();
@@ -285,7 +314,7 @@ RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std:
     if (dp) result.dp_clipped_fraction.push_back(r[3] > 0 ? static_cast<float>(r[2] / r[3]) : 0.0f);
     const bool stop = r[4] > 0 && it + 1 < total;
     if (group.rank == 0 && ((it + 1) % spec.train.checkpoint_every == 0 || stop) && it + 1 < total) {
-      save_checkpoint(checkpoint, s, sampler, dp, it + 1, result);
+      save_checkpoint(checkpoint, spec.settings, s, sampler, dp, it + 1, result);
     }
     if (on_step) on_step(it + 1);
     if (stop) throw Interrupted("training");

@@ -39,6 +39,8 @@ struct RunSpec {
   // Rank 0 of the group writes the checkpoints and the release.
   dist::TensorComm* group = nullptr;
   std::uint64_t seed = 0;          // weights, latent draws and batch order all derive from it
+  // What the run was asked with (the job's hash): a checkpoint written with other settings is not resumed.
+  std::string settings;
   std::filesystem::path run_dir;   // receives checkpoint.pt and the release (models/zoo.h: generator.pt, ...)
   // A release of the same model to start from instead of fresh weights (fine-tuning; optimisers start fresh).
   std::filesystem::path init_from;

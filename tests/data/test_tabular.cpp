@@ -64,6 +64,9 @@ TEST_F(Tabular, Hdf5FeaturesAndLabels) {
 TEST_F(Tabular, Hdf5MalformedFilesAreRefusedByName) {
   const auto nan_file = h5("nan.h5", {0, 1, std::nan(""), 0}, 2, 2);
   EXPECT_THAT(error_of([&] { load_tabular_h5(nan_file); }), HasSubstr("nan.h5: features[1, 0] = nan; expected finite"));
+  const auto huge_file = h5("huge.h5", {0, 1, 4e38, 0}, 2, 2);  // a float64 that float32 cannot hold
+  EXPECT_THAT(error_of([&] { load_tabular_h5(huge_file); }),
+              HasSubstr("huge.h5: features[1, 0] = 4e+38; expected finite numbers within float32's range"));
   const std::vector<std::int64_t> short_labels{1};
   const auto labels_file = h5("labels.h5", {0, 1, 1, 0}, 2, 2, &short_labels);
   EXPECT_THAT(error_of([&] { load_tabular_h5(labels_file); }),
@@ -104,11 +107,15 @@ TEST_F(Tabular, CsvMalformedFilesAreRefusedByLineAndColumn) {
   EXPECT_THAT(error("a,b\n1,x\n"), HasSubstr("line 2: field 2 ('b') = 'x' is not a finite number"));
   EXPECT_THAT(error("1,nan\n"), HasSubstr("line 1: field 2 = 'nan' is not a finite number"));
   EXPECT_THAT(error("1,\n"), HasSubstr("line 1: field 2 = '' is not a finite number"));
+  // Beyond float32's range a value would become inf in the tensors: refused where it is read.
+  EXPECT_THAT(error("1,1e39\n"), HasSubstr("line 1: field 2 = '1e39' is not a finite number within float32's range"));
+  EXPECT_THAT(error("1,-3.5e38\n"), HasSubstr("within float32's range"));
   EXPECT_THAT(error("1,2\n\n3,4\n"), HasSubstr("line 2: empty line inside the data"));
   EXPECT_THAT(error("a,b\n"), HasSubstr("no records"));
   EXPECT_THAT(error("a,b\n1,2\n", "c"), HasSubstr("line 1: no column 'c' in the header"));
   EXPECT_THAT(error("1,2\n", "label"), HasSubstr("label column 'label' given but the file has no header"));
   EXPECT_THAT(error("x,label\n1,2.5\n", "label"), HasSubstr("line 2: label '2.5' is not an integer"));
+  EXPECT_THAT(error("x,label\n1,1.1e19\n", "label"), HasSubstr("label '1.1e19' is not an integer of at most 2^53"));  // fuzz_csv
   EXPECT_THAT(error_of([&] { load_tabular_csv(dir_ / "missing.csv"); }), HasSubstr("missing.csv: cannot open"));
 }
 

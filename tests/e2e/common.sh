@@ -16,3 +16,15 @@ expect_user_error() {
   grep -q -- "$pattern" "$work/err.txt" || { cat "$work/err.txt"; fail "$what: message lacks '$pattern'"; }
   [ "$(grep -c . "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "$what: not one line"; }
 }
+
+# expect_run_error WHAT PATTERN COMMAND...: as expect_user_error, for a run that logs progress on stderr before it
+# fails: exit code 2, exactly one "ganleaks: error:" line, containing PATTERN, and no crash report or trace.
+expect_run_error() {
+  local what="$1" pattern="$2"; shift 2
+  set +e; "$@" > "$work/err.out" 2> "$work/err.txt"; local rc=$?; set -e
+  [ $rc -eq 2 ] || { cat "$work/err.txt"; fail "$what: exit code $rc, expected 2"; }
+  [ "$(grep -c "^ganleaks: error: .*$pattern" "$work/err.txt")" -eq 1 ] \
+    || { cat "$work/err.txt"; fail "$what: not one 'ganleaks: error:' line with '$pattern'"; }
+  ! grep -Eq "frame #|terminate called|Signal:|exited on signal|internal error" "$work/err.txt" \
+    || { cat "$work/err.txt"; fail "$what: a crash or trace"; }
+}

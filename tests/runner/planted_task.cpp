@@ -12,6 +12,7 @@
 #include "dist/collectives.h"
 #include "dist/placement.h"
 #include "io/atomic_file.h"
+#include "io/record.h"
 #include "io/h5.h"
 #include "runner/folder.h"
 
@@ -79,7 +80,7 @@ void Task::count(const runner::Job& job, const Spec& spec, const runner::RunCont
   const auto resumed_from = step;
   for (; step < config_.planted.steps; ++step) {
     if (interrupt_requested()) {
-      runner::write_text(checkpoint, fmt::format("{} {}\n", step, sum));
+      io::write_file(checkpoint, fmt::format("{} {}\n", step, sum));
       throw Interrupted("count");
     }
     sum += static_cast<std::int64_t>(derive_seed(spec.seed, job.name, static_cast<std::uint64_t>(step)) % 1000) * spec.size;
@@ -88,7 +89,7 @@ void Task::count(const runner::Job& job, const Spec& spec, const runner::RunCont
     }
     if (between_steps) between_steps();
   }
-  io::write_atomically(context.layout.run_record(job.name), [&](const std::filesystem::path& tmp) {
+  io::commit_record(context.layout.run_record(job.name), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);
     file.root().set_attr("sum", sum);
@@ -114,7 +115,7 @@ void Task::gather(const runner::Job& job, const Spec& spec, const runner::RunCon
   for (const auto& part : parts) {
     for (std::size_t i = 0; i + 1 < part.size(); i += 2) values[static_cast<std::size_t>(part[i])] = part[i + 1];
   }
-  io::write_atomically(output(context.layout, job), [&](const std::filesystem::path& tmp) {
+  io::commit_record(output(context.layout, job), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);
     file.root().write("values", std::span<const std::int64_t>(values));
@@ -137,7 +138,7 @@ std::string Task::report(const runner::Layout& layout) const {
     const auto values = file.root().open_group("gathers/" + job.name).read_int64s("values");
     table += fmt::format("| {} | {} |\n", job.name, values.front());
   }
-  runner::write_text(layout.report_md(), "# planted\n\n" + table);
+  io::write_file(layout.report_md(), "# planted\n\n" + table);
   return table;
 }
 

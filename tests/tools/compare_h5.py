@@ -1,12 +1,14 @@
 """Two HDF5 files (results.h5, a job's record) compared: every dataset bit for bit and every attribute, except
-where and how long a job ran (wall_seconds, host, rank, ...) and the provenance.
+where and how long a job ran (wall_seconds, host, rank, ...), the provenance, and the seals of records
+(content_digest, file_digests: digests over all of the above, so they differ wherever a volatile attribute does).
 usage: compare_h5.py A.h5 B.h5 [--ignore attr,attr,...]   exit 1 and the differences when they differ"""
 import sys
 
 import h5py
 import numpy as np
 
-VOLATILE = {"wall_seconds", "host", "provenance", "slurm_job", "gpus", "rank", "ranks", "device"}
+VOLATILE = {"wall_seconds", "host", "provenance", "slurm_job", "gpus", "rank", "ranks", "device",
+            "content_digest", "file_digests"}
 def walk(f):
     out = {}
     def visit(name, obj):
