@@ -33,47 +33,38 @@ class Digest {
   std::uint64_t state_ = 0xcbf29ce484222325ULL;
 };
 
-// Closes an HDF5 type or space identifier.
-struct Id {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  ~Id() {
-    if (id >= 0) close(id);
-  }
-};
-
 [[noreturn]] void unreadable(const std::string& what) { throw std::runtime_error(what); }
 
 // The values of a dataset or an attribute (`is_attribute`), as the native type holds them.
 void add_values(Digest& digest, hid_t object, bool is_attribute, const std::string& where) {
-  const Id type{is_attribute ? H5Aget_type(object) : H5Dget_type(object), H5Tclose};
-  const Id space{is_attribute ? H5Aget_space(object) : H5Dget_space(object), H5Sclose};
-  if (type.id < 0 || space.id < 0) unreadable("no type or shape: " + where);
+  const H5Object type(is_attribute ? H5Aget_type(object) : H5Dget_type(object));
+  const H5Object space(is_attribute ? H5Aget_space(object) : H5Dget_space(object));
+  if (type.id() < 0 || space.id() < 0) unreadable("no type or shape: " + where);
   const auto points = checked_value_count(object, is_attribute, where);
-  const int rank = H5Sget_simple_extent_ndims(space.id);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
-  if (rank > 0) H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  if (rank > 0) H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
   digest.add(dims.data(), dims.size() * sizeof(hsize_t));
   const auto read = [&](hid_t memory_type, void* buffer) {
     const herr_t status = is_attribute ? H5Aread(object, memory_type, buffer)
                                        : H5Dread(object, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
     if (status < 0) unreadable("cannot read " + where);
   };
-  if (H5Tget_class(type.id) == H5T_STRING && H5Tis_variable_str(type.id) > 0) {
-    const Id memory{H5Tcopy(H5T_C_S1), H5Tclose};
-    H5Tset_size(memory.id, H5T_VARIABLE);
-    H5Tset_cset(memory.id, H5Tget_cset(type.id));  // HDF5 does not convert between ASCII and UTF-8
+  if (H5Tget_class(type.id()) == H5T_STRING && H5Tis_variable_str(type.id()) > 0) {
+    const H5Object memory(H5Tcopy(H5T_C_S1));
+    H5Tset_size(memory.id(), H5T_VARIABLE);
+    H5Tset_cset(memory.id(), H5Tget_cset(type.id()));  // HDF5 does not convert between ASCII and UTF-8
     std::vector<char*> texts(static_cast<std::size_t>(points), nullptr);
-    if (points > 0) read(memory.id, texts.data());
+    if (points > 0) read(memory.id(), texts.data());
     for (const char* text : texts) digest.add(text ? std::string_view(text) : std::string_view());
-    if (points > 0) H5Dvlen_reclaim(memory.id, space.id, H5P_DEFAULT, texts.data());
+    if (points > 0) H5Dvlen_reclaim(memory.id(), space.id(), H5P_DEFAULT, texts.data());
     return;
   }
-  const Id memory{H5Tget_class(type.id) == H5T_STRING ? H5Tcopy(type.id) : H5Tget_native_type(type.id, H5T_DIR_ASCEND),
-                  H5Tclose};
-  if (memory.id < 0) unreadable("unknown type: " + where);
-  std::vector<unsigned char> buffer(static_cast<std::size_t>(points) * H5Tget_size(memory.id));
-  if (!buffer.empty()) read(memory.id, buffer.data());
+  const H5Object memory(H5Tget_class(type.id()) == H5T_STRING ? H5Tcopy(type.id())
+                                                             : H5Tget_native_type(type.id(), H5T_DIR_ASCEND));
+  if (memory.id() < 0) unreadable("unknown type: " + where);
+  std::vector<unsigned char> buffer(static_cast<std::size_t>(points) * H5Tget_size(memory.id()));
+  if (!buffer.empty()) read(memory.id(), buffer.data());
   digest.add(buffer.data(), buffer.size());
 }
 
@@ -87,10 +78,10 @@ herr_t add_attribute(hid_t location, const char* name, const H5A_info_t*, void* 
   auto& visit = *static_cast<Visit*>(data);
   if (visit.object == "/" && std::string_view(name) == kContentDigest) return 0;  // the seal itself
   visit.digest->add(name);
-  const Id attribute{H5Aopen(location, name, H5P_DEFAULT), H5Aclose};
+  const H5Object attribute(H5Aopen(location, name, H5P_DEFAULT));
   try {
-    if (attribute.id < 0) unreadable("cannot open " + visit.object + "@" + name);
-    add_values(*visit.digest, attribute.id, true, visit.object + "@" + name);
+    if (attribute.id() < 0) unreadable("cannot open " + visit.object + "@" + name);
+    add_values(*visit.digest, attribute.id(), true, visit.object + "@" + name);
   } catch (const std::exception& e) {
     visit.problem = e.what();
     return -1;
@@ -103,14 +94,14 @@ void add_object(Digest& digest, hid_t file, const std::string& path) {
   digest.add(path);
   H5O_info_t info;
   if (H5Oget_info_by_name(file, path.c_str(), &info, H5P_DEFAULT) < 0) unreadable("cannot open " + path);
-  const Id object{H5Oopen(file, path.c_str(), H5P_DEFAULT), H5Oclose};
-  if (object.id < 0) unreadable("cannot open " + path);
+  const H5Object object(H5Oopen(file, path.c_str(), H5P_DEFAULT));
+  if (object.id() < 0) unreadable("cannot open " + path);
   Visit visit{&digest, path};
   hsize_t position = 0;
-  if (H5Aiterate2(object.id, H5_INDEX_NAME, H5_ITER_INC, &position, add_attribute, &visit) < 0) {
+  if (H5Aiterate2(object.id(), H5_INDEX_NAME, H5_ITER_INC, &position, add_attribute, &visit) < 0) {
     unreadable(visit.problem.empty() ? "cannot read the attributes of " + path : visit.problem);
   }
-  if (info.type == H5O_TYPE_DATASET) add_values(digest, object.id, false, path);
+  if (info.type == H5O_TYPE_DATASET) add_values(digest, object.id(), false, path);
 }
 
 herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
@@ -126,13 +117,6 @@ std::string content_digest(hid_t file) {
   return digest.hex();
 }
 
-struct File {
-  hid_t id;
-  ~File() {
-    if (id >= 0) H5Fclose(id);
-  }
-};
-
 }  // namespace
 
 void commit_record(const std::filesystem::path& target, const std::function<void(const std::filesystem::path&)>& fill) {
@@ -144,10 +128,10 @@ void commit_record(const std::filesystem::path& target, const std::function<void
 
 void seal_record(const std::filesystem::path& file) {
   H5File::open_read(file);  // HDF5's errors silenced, as everywhere in io
-  File f{H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)};
-  if (f.id < 0) throw std::runtime_error("HDF5: cannot reopen " + file.string() + " to seal it");
-  const auto digest = content_digest(f.id);
-  const auto root = H5Gopen2(f.id, "/", H5P_DEFAULT);
+  const H5Object f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+  if (f.id() < 0) throw std::runtime_error("HDF5: cannot reopen " + file.string() + " to seal it");
+  const auto digest = content_digest(f.id());
+  const auto root = H5Gopen2(f.id(), "/", H5P_DEFAULT);
   H5Group(H5Object(root), "/").set_attr(kContentDigest, digest);
 }
 
