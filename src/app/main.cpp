@@ -21,6 +21,7 @@
 #include "core/interrupt.h"
 #include "core/memory.h"
 #include "dist/comm.h"
+#include "dist/device.h"
 #include "metrics/fid.h"
 #include "privacy/accountant.h"
 #include "runner/experiment.h"
@@ -79,9 +80,12 @@ int main(int argc, char** argv) {
   runner::PlanOptions plan_options;
   plan->add_option("--ranks", plan_options.ranks, "Ranks for the wall-time estimate")
       ->check(number_in(1, 1e6, false, true))->capture_default_str();
-  plan->add_option("--gpu-speedup", plan_options.gpu_speedup,
-                   "Assumed speed of one GPU rank relative to one CPU core here, for the GPU-hours estimate")
-      ->check(number_in(0, 1e6, true))->capture_default_str();
+  double gpu_speedup = 0;
+  auto* gpu_speedup_option =
+      plan->add_option("--gpu-speedup", gpu_speedup,
+                       "Speed of one GPU rank relative to one CPU core here, for the GPU-hours estimate (default: what "
+                       "bench/device-check measured, else 30)")
+          ->check(number_in(0, 1e6, true));
   bool no_estimate = false;
   plan->add_flag("--no-estimate", no_estimate, "List the jobs only; do not time the models for a cost estimate");
   auto* report = app.add_subcommand("report", "Rebuild report.md and report.csv from results.h5");
@@ -164,15 +168,24 @@ int main(int argc, char** argv) {
     const auto task = ganleaks::app::load_task(config_path);
     if (plan->parsed()) {
       plan_options.estimate = !no_estimate;
+      if (gpu_speedup_option->count()) {
+        plan_options.gpu = {gpu_speedup, "given with --gpu-speedup"};
+      } else if (auto measured = runner::read_gpu_speedup(runner::gpu_speedup_file())) {
+        plan_options.gpu = std::move(*measured);
+      }
       if (world.is_root()) std::cout << runner::describe_plan(*task, plan_options);
     } else if (report->parsed()) {
       if (world.is_root()) std::cout << runner::write_report(*task, runner::layout_for(task->experiment()));
     } else {
+      const auto& experiment = task->experiment();
+      at::Device device = at::kCPU;
+      runner::agreed(world, [&] { device = dist::choose_device(experiment.device, world.local_rank()); });
+      dist::configure_arithmetic(device, experiment.deterministic, experiment.tf32);
       const auto outcome = runner::run_experiment(
           *task,
           {.fresh = fresh, .command_line = command_line,
            .slice = slice.empty() ? runner::Slice{} : runner::parse_slice(slice),
-           .versions = {{"libtorch", TORCH_VERSION}}},
+           .device = device.str(), .versions = {{"libtorch", TORCH_VERSION}}},
           world);
       const auto& layout = outcome.layout;
       if (outcome.interrupted) {

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "dist/device.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -27,19 +29,20 @@ ValueAndGrad value_and_grad(const LatentObjective& objective, const at::Tensor& 
   return {loss.detach(), grad.detach()};
 }
 
-// Rows of `mask` as an index tensor.
-at::Tensor rows_of(const at::Tensor& mask) { return mask.nonzero().squeeze(1); }
+// Rows of `mask` as an index tensor on its device. Found on the host: the row count decides what runs next, so
+// the mask is read there anyway (as nonzero would).
+at::Tensor rows_of(const at::Tensor& mask) { return dist::to_host(mask).nonzero().squeeze(1).to(mask.device()); }
 
 void add_evaluations(std::vector<std::int64_t>& evaluations, const at::Tensor& rows) {
-  const auto r = rows.contiguous();
+  const auto r = dist::to_host(rows);
   for (std::int64_t i = 0; i < r.numel(); ++i) ++evaluations[r.data_ptr<std::int64_t>()[i]];
 }
 
 at::Tensor row_dot(const at::Tensor& a, const at::Tensor& b) { return (a * b).sum(1); }
 
 // Queries that may still spend evaluations.
-at::Tensor under_budget(const std::vector<std::int64_t>& evaluations, int max_evaluations) {
-  return torch::tensor(evaluations, torch::kInt64) < max_evaluations;
+at::Tensor under_budget(const std::vector<std::int64_t>& evaluations, int max_evaluations, const at::Device& device) {
+  return torch::tensor(evaluations, torch::kInt64).to(device) < max_evaluations;
 }
 
 }  // namespace
@@ -52,18 +55,20 @@ LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Ten
   const auto q_count = z0.size(0), dim = z0.size(1);
   const int m = options.history;
   auto z = z0.detach().to(torch::kFloat32).clone();
-  auto [f, g] = value_and_grad(objective, z, torch::arange(q_count));
+  const auto device = z.device();
+  const auto real = z.options(), flags = z.options().dtype(torch::kBool);
+  auto [f, g] = value_and_grad(objective, z, torch::arange(q_count, z.options().dtype(torch::kInt64)));
   std::vector<std::int64_t> evaluations(q_count, 1);
 
   // Ring of the last m curvature pairs; rho = 0 marks a slot that holds nothing for that query.
-  auto S = torch::zeros({m, q_count, dim}), Y = torch::zeros({m, q_count, dim});
-  auto rho = torch::zeros({m, q_count});
-  auto gamma = torch::ones({q_count});  // initial Hessian scaling s'y / y'y of the newest pair
-  auto first = torch::ones({q_count}, torch::kBool);
+  auto S = torch::zeros({m, q_count, dim}, real), Y = torch::zeros({m, q_count, dim}, real);
+  auto rho = torch::zeros({m, q_count}, real);
+  auto gamma = torch::ones({q_count}, real);  // initial Hessian scaling s'y / y'y of the newest pair
+  auto first = torch::ones({q_count}, flags);
   auto active = g.abs().amax(1) > options.tolerance_grad;
   const auto inf = std::numeric_limits<float>::infinity();
 
-  for (std::int64_t k = 0; active.any().item<bool>(); ++k) {
+  for (std::int64_t k = 0; dist::host_bool(active.any()); ++k) {
     // Two-loop recursion: direction = -H g, per query.
     auto q = g.clone();
     std::vector<at::Tensor> alpha(m);
@@ -88,11 +93,11 @@ LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Ten
 
     // Weak-Wolfe bisection line search, per query (Lewis & Overton 2013).
     // First step (and after a restart) as PyTorch's LBFGS: min(1, 1/|g|_1); then 1, the quasi-Newton step.
-    auto t = torch::where(first | uphill, (1.0 / g.abs().sum(1)).clamp_max(1.0), torch::ones({q_count}));
-    auto lo = torch::zeros({q_count}), hi = torch::full({q_count}, inf);
+    auto t = torch::where(first | uphill, (1.0 / g.abs().sum(1)).clamp_max(1.0), torch::ones({q_count}, real));
+    auto lo = torch::zeros({q_count}, real), hi = torch::full({q_count}, inf, real);
     auto searching = active.clone();
     auto z_new = z.clone(), f_new = f.clone(), g_new = g.clone();
-    auto moved = torch::zeros({q_count}, torch::kBool);
+    auto moved = torch::zeros({q_count}, flags);
     for (int step = 0; step < options.max_line_search; ++step) {
       const auto rows = rows_of(searching);
       if (rows.numel() == 0) break;
@@ -104,10 +109,10 @@ LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Ten
       const auto armijo = f_try <= f.index_select(0, rows) + kArmijo * t_rows * slope.index_select(0, rows);
       const auto curvature = row_dot(g_try, dir_rows) >= kCurvature * slope.index_select(0, rows);
       // Any Armijo point is progress; keep the latest one in case the search runs out of steps.
-      const auto keep = rows.masked_select(armijo);
-      z_new.index_copy_(0, keep, z_try.index_select(0, rows_of(armijo)));
-      f_new.index_copy_(0, keep, f_try.masked_select(armijo));
-      g_new.index_copy_(0, keep, g_try.index_select(0, rows_of(armijo)));
+      const auto kept = rows_of(armijo), keep = rows.index_select(0, kept);
+      z_new.index_copy_(0, keep, z_try.index_select(0, kept));
+      f_new.index_copy_(0, keep, f_try.index_select(0, kept));
+      g_new.index_copy_(0, keep, g_try.index_select(0, kept));
       moved.index_fill_(0, keep, true);
       const auto done = armijo & curvature;
       // Bracket update: too long a step shrinks hi, too short a step raises lo.
@@ -118,7 +123,7 @@ LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Ten
       lo.index_copy_(0, rows, lo_rows);
       t.index_copy_(0, rows, t_next);
       searching.index_copy_(0, rows, ~done);
-      searching &= under_budget(evaluations, options.max_evaluations);  // the budget ends a search too
+      searching &= under_budget(evaluations, options.max_evaluations, device);  // the budget ends a search too
     }
 
     // Curvature pair of this step where it keeps H positive definite.
@@ -137,7 +142,7 @@ LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Ten
     g = torch::where(moved.unsqueeze(1), g_new, g);
     first &= ~active;
     active &= moved & (change >= options.tolerance_change) & (g.abs().amax(1) > options.tolerance_grad) &
-              under_budget(evaluations, options.max_evaluations);
+              under_budget(evaluations, options.max_evaluations, device);
     if (options.progress) {
       const auto most = *std::max_element(evaluations.begin(), evaluations.end());
       options.progress(std::min(1.0, static_cast<double>(most) / options.max_evaluations));
@@ -153,9 +158,10 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
   torch::NoGradGuard no_grad;
   const auto q_count = z0.size(0), dim = z0.size(1);
   auto z = z0.detach().to(torch::kFloat32).clone();
-  auto f = checked(objective(z, torch::arange(q_count)), q_count, "powell_batched");
+  const auto real = z.options();
+  auto f = checked(objective(z, torch::arange(q_count, real.dtype(torch::kInt64))), q_count, "powell_batched");
   std::vector<std::int64_t> evaluations(q_count, 1);
-  auto directions = torch::eye(dim).expand({q_count, dim, dim}).clone();  // row i of query q: its direction i
+  auto directions = torch::eye(dim, real).expand({q_count, dim, dim}).clone();  // row i of query q: its direction i
   const double inv_phi = (std::sqrt(5.0) - 1.0) / 2.0;
 
   auto evaluate = [&](const at::Tensor& rows, const at::Tensor& points) {
@@ -166,8 +172,8 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
   // best point seen (t = 0 included, so a line search never makes a query worse).
   auto line_minimise = [&](const at::Tensor& rows, const at::Tensor& u) {
     const auto x = z.index_select(0, rows);
-    auto best_t = torch::zeros({rows.numel()}), best_f = f.index_select(0, rows);
-    auto a = torch::full({rows.numel()}, -options.bracket), b = torch::full({rows.numel()}, options.bracket);
+    auto best_t = torch::zeros({rows.numel()}, real), best_f = f.index_select(0, rows);
+    auto a = torch::full({rows.numel()}, -options.bracket, real), b = torch::full({rows.numel()}, options.bracket, real);
     auto c = b - inv_phi * (b - a), d = a + inv_phi * (b - a);
     auto at_t = [&](const at::Tensor& t) { return evaluate(rows, x + t.unsqueeze(1) * u); };
     auto consider = [&](const at::Tensor& t, const at::Tensor& value) {
@@ -193,13 +199,13 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
     f.index_copy_(0, rows, best_f);
   };
 
-  auto active = torch::ones({q_count}, torch::kBool);
+  auto active = torch::ones({q_count}, real.dtype(torch::kBool));
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
     const auto rows = rows_of(active);
     if (rows.numel() == 0) break;
     const auto z_start = z.index_select(0, rows), f_start = f.index_select(0, rows);
-    auto biggest_drop = torch::zeros({rows.numel()});
-    auto biggest_index = torch::zeros({rows.numel()}, torch::kInt64);
+    auto biggest_drop = torch::zeros({rows.numel()}, real);
+    auto biggest_index = torch::zeros({rows.numel()}, real.dtype(torch::kInt64));
     for (std::int64_t i = 0; i < dim; ++i) {
       const auto f_before = f.index_select(0, rows);
       line_minimise(rows, directions.index_select(0, rows).select(1, i));
@@ -217,14 +223,15 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
     const auto t2 = biggest_drop * (f_start - f_extrapolated).square();
     const auto norm = moved.norm(2, 1);
     const auto replace = (f_extrapolated < f_start) & (t1 < t2) & (norm > 0);
-    if (replace.any().item<bool>()) {
+    if (dist::host_bool(replace.any())) {
       const auto which = rows_of(replace);
       const auto replace_rows = rows.index_select(0, which);
       const auto unit = moved.index_select(0, which) / norm.index_select(0, which).unsqueeze(1);
       line_minimise(replace_rows, unit);
+      const auto host_rows = dist::to_host(replace_rows), host_biggest = dist::to_host(biggest_index.index_select(0, which));
       for (std::int64_t j = 0; j < replace_rows.numel(); ++j) {
-        const auto row = replace_rows[j].item<std::int64_t>();
-        const auto big = biggest_index[which[j].item<std::int64_t>()].item<std::int64_t>();
+        const auto row = host_rows[j].item<std::int64_t>();
+        const auto big = host_biggest[j].item<std::int64_t>();
         directions[row][big].copy_(directions[row][dim - 1]);
         directions[row][dim - 1].copy_(unit[j]);
       }

@@ -20,7 +20,7 @@ struct Lpips::Impl {
   }
 };
 
-Lpips::Lpips(const std::filesystem::path& file, int channels, int image_size)
+Lpips::Lpips(const std::filesystem::path& file, int channels, int image_size, const at::Device& device)
     : impl_(std::make_unique<Impl>()) {
   impl_->channels = channels;
   impl_->image_size = image_size;
@@ -28,7 +28,7 @@ Lpips::Lpips(const std::filesystem::path& file, int channels, int image_size)
     throw UserError(fmt::format("attack.lpips_model: {}: no such file; expected a TorchScript LPIPS model", file.string()));
   }
   try {
-    impl_->module = torch::jit::load(file.string());
+    impl_->module = torch::jit::load(file.string(), device);
   } catch (const std::exception& e) {
     throw UserError(fmt::format("attack.lpips_model: {}: not a loadable TorchScript model ({})", file.string(),
                                 std::string(e.what()).substr(0, std::string(e.what()).find('\n'))));
@@ -36,7 +36,7 @@ Lpips::Lpips(const std::filesystem::path& file, int channels, int image_size)
   impl_->module.eval();
   // Probe: two pairs of images must give two distances.
   torch::NoGradGuard no_grad;
-  const auto probe = torch::zeros({2, channels * image_size * image_size});
+  const auto probe = torch::zeros({2, channels * image_size * image_size}, torch::TensorOptions().device(device));
   at::Tensor out;
   try {
     out = (*this)(probe, probe + 0.5);

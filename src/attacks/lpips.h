@@ -14,7 +14,8 @@ namespace ganleaks::attacks {
 class Lpips {
  public:
   // Throws UserError naming the file when it is missing, not TorchScript, or breaks the contract above.
-  Lpips(const std::filesystem::path& file, int channels, int image_size);
+  // The model runs on `device` (the images it is given must be there).
+  Lpips(const std::filesystem::path& file, int channels, int image_size, const at::Device& device = at::kCPU);
   ~Lpips();
   Lpips(Lpips&&) noexcept;
 

@@ -30,8 +30,10 @@ NearestCandidates nearest_in_chunks(const at::Tensor& raw_queries, const SampleC
     for (auto& chunk : chunks) chunk.second = binary(chunk.second);
   }
   const auto q_count = queries.size(0);
-  auto best = torch::full({q_count}, std::numeric_limits<float>::infinity());
-  auto best_index = torch::zeros({q_count}, torch::kInt64), best_chunk = best_index.clone(), best_row = best_index.clone();
+  const auto on_device = torch::TensorOptions().device(queries.device());
+  auto best = torch::full({q_count}, std::numeric_limits<float>::infinity(), on_device);
+  auto best_index = torch::zeros({q_count}, on_device.dtype(torch::kInt64)), best_chunk = best_index.clone(),
+       best_row = best_index.clone();
   for (std::size_t c = 0; c < chunks.size(); ++c) {
     const auto& [first, samples] = chunks[c];
     TORCH_CHECK(samples.size(0) > 0, "nearest_in_chunks: empty chunk");
@@ -42,11 +44,15 @@ NearestCandidates nearest_in_chunks(const at::Tensor& raw_queries, const SampleC
     best_chunk = torch::where(better, static_cast<std::int64_t>(c), best_chunk);
     best_row = torch::where(better, row, best_row);
   }
-  // The exact distance of the winners only: one row copy per query instead of one per query and chunk.
-  auto winners = torch::empty({q_count, queries.size(1)});
-  const auto chunk_of = best_chunk.accessor<std::int64_t, 1>();
-  const auto row_of = best_row.accessor<std::int64_t, 1>();
-  for (std::int64_t i = 0; i < q_count; ++i) winners[i].copy_(chunks[chunk_of[i]].second[row_of[i]]);
+  // The exact distance of the winners only: their rows gathered chunk by chunk (one copy per chunk, not per query).
+  auto winners = torch::empty({q_count, queries.size(1)}, on_device);
+  const auto host_chunk = dist::to_host(best_chunk), host_row = dist::to_host(best_row);
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const auto won = host_chunk.eq(static_cast<std::int64_t>(c)).nonzero().squeeze(1);
+    if (won.numel() == 0) continue;
+    const auto rows = host_row.index_select(0, won).to(queries.device());
+    winners.index_copy_(0, won.to(queries.device()), chunks[c].second.index_select(0, rows).to(torch::kFloat32));
+  }
   const auto mse = (queries.to(torch::kFloat64) - winners.to(torch::kFloat64)).square().mean(1);
   return {to_vector<float>(best), to_vector<std::int64_t>(best_index), to_vector<double>(mse)};
 }

@@ -61,7 +61,7 @@ struct Key {
   std::span<const std::string_view> words;     // kText, kTexts: only these values
   bool may_be_empty = false;                   // arrays: [] allowed
   bool one_or_array = false;                   // kTexts: one string also accepted (and written when alone)
-  bool affects_results = true;                 // false: where results go (experiment.name), not what they are
+  bool affects_results = true;                 // false: where results go or run (name, device), not what they are
 };
 
 // The member a key reads and writes, as the visitor sees it (integers of every width as int64).
@@ -125,11 +125,13 @@ class KeyVisitor {
     key(Key{.name = name, .type = Key::Type::kText, .doc = doc, .text = rule, .affects_results = affects_results},
         &field);
   }
-  void choice(std::string_view name, std::string& field, std::span<const std::string_view> allowed, std::string_view doc) {
-    key(Key{.name = name, .type = Key::Type::kText, .doc = doc, .words = allowed}, &field);
+  void choice(std::string_view name, std::string& field, std::span<const std::string_view> allowed, std::string_view doc,
+              bool affects_results = true) {
+    key(Key{.name = name, .type = Key::Type::kText, .doc = doc, .words = allowed, .affects_results = affects_results},
+        &field);
   }
-  void boolean(std::string_view name, bool& field, std::string_view doc) {
-    key(Key{.name = name, .type = Key::Type::kBoolean, .doc = doc}, &field);
+  void boolean(std::string_view name, bool& field, std::string_view doc, bool affects_results = true) {
+    key(Key{.name = name, .type = Key::Type::kBoolean, .doc = doc, .affects_results = affects_results}, &field);
   }
   // Arrays hold unique values.
   template <std::integral T>

@@ -8,6 +8,7 @@ at::Tensor images_to_tensor(const ImageSet& images, std::span<const std::int64_t
   TORCH_CHECK(image_size >= images.rows && image_size >= images.cols && (image_size - images.rows) % 2 == 0,
               "images_to_tensor: cannot pad ", images.rows, "x", images.cols, " to ", image_size);
   const auto n = static_cast<std::int64_t>(rows.size());
+  // host: the pool lives in host memory; jobs move the rows they use to their device.
   const auto all = torch::from_blob(const_cast<std::uint8_t*>(images.pixels.data()),
                                     {images.count, images.rows, images.cols}, torch::kUInt8);
   const auto index = torch::from_blob(const_cast<std::int64_t*>(rows.data()), {n}, torch::kInt64);

@@ -52,6 +52,7 @@ at::Tensor Pool::rows(std::span<const std::int64_t> indices) const {
   if (const auto* images = std::get_if<ImageSet>(&records_)) return images_to_tensor(*images, indices, image_size_);
   const auto& table = std::get<TabularSet>(records_);
   const auto n = static_cast<std::int64_t>(indices.size());
+  // host: the pool lives in host memory; jobs move the rows they use to their device.
   const auto all = torch::from_blob(const_cast<float*>(table.values.data()), {table.records, table.features});
   const auto index = torch::from_blob(const_cast<std::int64_t*>(indices.data()), {n}, torch::kInt64);
   TORCH_CHECK(n == 0 || (index.min().item<std::int64_t>() >= 0 && index.max().item<std::int64_t>() < table.records),

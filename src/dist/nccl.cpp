@@ -51,18 +51,6 @@ struct NcclGroup::Impl {
 
 bool NcclGroup::compiled() { return true; }
 
-int NcclGroup::cuda_device_count() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) return 0;
-  return count;
-}
-
-int NcclGroup::device_for(int local_rank) {
-  const int count = cuda_device_count();
-  if (count == 0) return -1;
-  return count == 1 ? 0 : local_rank % count;
-}
-
 NcclGroup::NcclGroup(const Comm& group, int device) : impl_(std::make_unique<Impl>()) {
   impl_->device = device;
   impl_->rank = group.rank();

@@ -13,11 +13,7 @@ namespace ganleaks::dist {
 
 class NcclGroup {
  public:
-  static bool compiled();          // this build has the NCCL backend
-  static int cuda_device_count();  // 0 without CUDA (or without the backend)
-  // The GPU of a rank: device 0 when it sees one (srun --gpus-per-task=1), else local_rank % count (mpirun,
-  // where every rank sees every GPU of its node). -1 without a GPU.
-  static int device_for(int local_rank);
+  static bool compiled();  // this build has the NCCL backend (a rank's GPU: dist/device.h)
 
   // Collective over `group`. Throws CommError naming the NCCL call and the rank on failure.
   NcclGroup(const Comm& group, int device);

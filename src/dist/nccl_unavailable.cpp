@@ -7,8 +7,6 @@ namespace ganleaks::dist {
 struct NcclGroup::Impl {};
 
 bool NcclGroup::compiled() { return false; }
-int NcclGroup::cuda_device_count() { return 0; }
-int NcclGroup::device_for(int) { return -1; }
 
 NcclGroup::NcclGroup(const Comm& group, int) {
   throw CommError(fmt::format("rank {}: CUDA tensors need the NCCL backend, and this build has none "

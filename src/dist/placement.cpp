@@ -7,7 +7,7 @@
 
 namespace ganleaks::dist {
 
-Placement placement(int rank, int ranks) {
+Placement placement(int rank, int ranks, const std::string& device) {
   const auto env = [](const char* name) -> std::string {
     const char* v = std::getenv(name);
     return v ? v : "";
@@ -16,7 +16,7 @@ Placement placement(int rank, int ranks) {
   if (!env("SLURM_ARRAY_TASK_ID").empty()) job = env("SLURM_ARRAY_JOB_ID") + "_" + env("SLURM_ARRAY_TASK_ID");
   if (!job.empty() && !env("SLURM_RESTART_COUNT").empty()) job += " (restart " + env("SLURM_RESTART_COUNT") + ")";
   return {.rank = rank, .ranks = ranks, .host = host_name(), .slurm_job = job,
-          .gpus = env("CUDA_VISIBLE_DEVICES").empty() ? "none" : env("CUDA_VISIBLE_DEVICES")};
+          .gpus = env("CUDA_VISIBLE_DEVICES").empty() ? "none" : env("CUDA_VISIBLE_DEVICES"), .device = device};
 }
 
 void record_placement(const io::H5Group& group, const Placement& where) {

@@ -1,7 +1,7 @@
 #pragma once
 // Where a job ran, for its record (SPEC §5 provenance per job): the first of its ranks, their count, the host, the
-// Slurm job (with array task and restart count) and the GPUs the rank was given (CUDA_VISIBLE_DEVICES). The models
-// compute on the CPU (`device`); the GPUs are recorded for the cluster's accounting.
+// Slurm job (with array task and restart count), the GPUs the rank was given (CUDA_VISIBLE_DEVICES) and the device
+// it computed on ("cpu", "cuda:0").
 #include <cstdint>
 #include <string>
 
@@ -13,9 +13,9 @@ namespace ganleaks::dist {
 
 struct Placement {
   std::int64_t rank = 0, ranks = 1;
-  std::string host, slurm_job, gpus, device = "cpu";
+  std::string host, slurm_job, gpus, device;
 };
-Placement placement(int rank, int ranks);
+Placement placement(int rank, int ranks, const std::string& device);
 // As attributes rank, ranks, host, slurm_job, gpus, device.
 void record_placement(const io::H5Group& group, const Placement& where);
 

@@ -24,7 +24,7 @@ void check_feature_network(const Config& config) {
 }
 
 void train_classifier_job(const Job& job, const Config& config, const runner::Layout& layout, int rank,
-                          const std::function<void()>& between_steps) {
+                          const at::Device& device, const std::function<void()>& between_steps) {
   const auto start = Clock::now();
   const auto dir = classifier_dir(layout, config);
   std::filesystem::create_directories(dir);
@@ -42,6 +42,7 @@ void train_classifier_job(const Job& job, const Config& config, const runner::La
   const auto model = models::train_classifier(train_images, train_labels, classifier_options(config),
                                               {.iterations = static_cast<int>(f.classifier_iterations),
                                                .batch_size = f.classifier_batch_size, .lr = f.classifier_lr, .seed = job.seed,
+                                               .device = device,
                                                .on_step = [&](int) {
                                                  if (between_steps) between_steps();
                                                }});
@@ -59,7 +60,7 @@ void train_classifier_job(const Job& job, const Config& config, const runner::La
     r.set_attr("cache_key", classifier_cache_key(config));
     r.set_attr(io::kFileDigests, io::file_digests(dir, {classifier_file(dir).filename().string()}));
     r.set_attr("wall_seconds", std::chrono::duration<double>(Clock::now() - start).count());
-    dist::record_placement(r, dist::placement(rank, 1));
+    dist::record_placement(r, dist::placement(rank, 1, device.str()));
   });
   log::info(fmt::format("classifier: test accuracy {:.4f} ({} test images), cached in {}", accuracy, test_images.size(0),
                         dir.string()));

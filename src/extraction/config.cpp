@@ -14,6 +14,7 @@ namespace {
 void check(const Config& c) {
   const auto& e = c.extraction;
   const auto fail = [&](const std::string& message) { throw ConfigError(fmt::format("{}: {}", c.source, message)); };
+  if (const auto problem = c.experiment.problem(); !problem.empty()) fail(problem);
   if (!c.data.images() || c.data.image_size != 32) {
     fail(fmt::format("experiment.task = \"extraction\" needs images: data.dataset = \"fashion-mnist\" and "
                      "data.image_size = 32 (got {} and {}); the zoo's image models and the FID classifier take 32×32 images",

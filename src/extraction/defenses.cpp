@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "dist/device.h"
 
 namespace ganleaks::extraction {
 namespace {
@@ -81,6 +82,7 @@ SemanticHyperplane fit_semantic_hyperplane(const at::Tensor& latents, const at::
           fmt::format("semantic_direction: k = {} latents per side needs 1 <= k and 2k <= N = {}", k, n));
   require(2 * k <= INT_MAX && z_dim < INT_MAX, fmt::format("semantic_direction: k = {} is too large for LIBLINEAR", k));
   require(svm_c > 0 && std::isfinite(svm_c), fmt::format("semantic_direction: svm_c = {} must be > 0", svm_c));
+  // host: LIBLINEAR fits the hyperplane on the CPU.
   const auto z = latents.detach().to(at::kCPU, at::kDouble).contiguous();
   const auto s = scores.detach().to(at::kCPU, at::kDouble).contiguous();
   TORCH_CHECK(z.isfinite().all().item<bool>() && s.isfinite().all().item<bool>(),
@@ -145,6 +147,7 @@ SemanticHyperplane fit_semantic_hyperplane(const at::Tensor& latents, const at::
   }
 
   const double orientation = positive_label == 1 ? 1.0 : -1.0;
+  // host: LIBLINEAR's weights; the caller moves the normal to its latents' device.
   auto normal = torch::from_blob(w.data(), {d}, torch::kDouble).clone() * orientation;
   const double norm = normal.norm().item<double>();
   TORCH_CHECK(norm > 0, "semantic_direction: the SVM's normal is zero (are all latents equal?)");
@@ -180,7 +183,8 @@ at::Tensor semantic_interpolation(const at::Tensor& z, const at::Tensor& directi
               which.defined() ? which.sizes() : at::IntArrayRef{});
   require(std::isfinite(magnitude), fmt::format("semantic_interpolation: magnitude = {} must be finite", magnitude));
   if (which.numel() > 0) {
-    const auto lo = which.min().item<std::int64_t>(), hi = which.max().item<std::int64_t>();
+    const auto host = dist::to_host(which);
+    const auto lo = host.min().item<std::int64_t>(), hi = host.max().item<std::int64_t>();
     TORCH_CHECK(lo >= 0 && hi < directions.size(0), "semantic_interpolation: which must lie in [0, H) = [0, ",
                 directions.size(0), "), got values in [", lo, ", ", hi, "]");
   }
@@ -193,12 +197,14 @@ at::Tensor semantic_interpolation(const at::Tensor& z, const at::Tensor& directi
 at::Tensor gaussian_noise(const at::Tensor& x, double std, at::Generator& generator) {
   check_images(x, "gaussian_noise");
   require(std >= 0 && std::isfinite(std), fmt::format("gaussian_noise: std = {} must be >= 0", std));
-  const auto noise = at::randn(x.sizes(), generator, x.options());
+  // The stream is a CPU generator: drawn there, then moved (the same noise on every device).
+  const auto noise = at::randn(x.sizes(), generator, x.options().device(at::kCPU)).to(x.device());
   return (x + std * noise).clamp(-1, 1);
 }
 
 at::Tensor gaussian_kernel(double sigma) {
   require(sigma >= 0 && std::isfinite(sigma), fmt::format("gaussian_filter: sigma = {} must be >= 0", sigma));
+  // host: the kernel's taps are read on the host (blur_axis); only the images are on the device.
   if (sigma == 0) return torch::ones({1}, torch::kDouble);
   const auto radius = static_cast<std::int64_t>(std::ceil(3 * sigma));
   const auto i = torch::arange(-radius, radius + 1, torch::kDouble);
@@ -277,6 +283,7 @@ at::Tensor jpeg_compression(const at::Tensor& x, int quality) {
   const int flags = TJFLAG_ACCURATEDCT;
 
   // (B, H, W, C) interleaved bytes, as TurboJPEG reads and writes them.
+  // host: TurboJPEG compresses on the CPU; the result goes back to x's device.
   const auto source = to_uint8_pixels(x.detach().to(at::kCPU)).permute({0, 2, 3, 1}).contiguous();
   auto decoded = torch::empty_like(source);
   const TjHandle compressor(tjInitCompress());

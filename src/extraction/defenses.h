@@ -66,7 +66,8 @@ at::Tensor semantic_interpolation(const at::Tensor& z, const at::Tensor& directi
 
 // ---- Output perturbation ------------------------------------------------------------------------------
 
-// clamp(x + N(0, std^2) per pixel, -1, 1); the noise is drawn from `generator` (on x's device), std >= 0.
+// clamp(x + N(0, std^2) per pixel, -1, 1); the noise is drawn from `generator` (a CPU stream) and moved to x's
+// device, std >= 0.
 at::Tensor gaussian_noise(const at::Tensor& x, double std, at::Generator& generator);
 
 // The normalised 1-D Gaussian kernel of the filter: weights exp(-i^2 / (2 sigma^2)) for i = -r..r, r =

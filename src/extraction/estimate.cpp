@@ -19,6 +19,7 @@ class ClassifierCosts {
       models::Classifier classifier(models::ClassifierOptions{.width = f_.classifier_width,
                                                               .feature_dim = f_.classifier_feature_dim});
       classifier->eval();
+      // host: `ganleaks plan` times this process's CPU (the GPU speed-up is applied after).
       const auto images = torch::rand({models::kSampleChunk, 1, 32, 32}) * 2 - 1;
       torch::NoGradGuard no_grad;
       feature_ = train::seconds_of([&] { classifier->forward(images); }) / static_cast<double>(models::kSampleChunk);
@@ -33,6 +34,7 @@ class ClassifierCosts {
 
   double iteration() {
     if (iteration_ < 0) {
+      // host: timed on the CPU, as above.
       const auto images = torch::rand({2 * f_.classifier_batch_size, 1, 32, 32}) * 2 - 1;
       const std::vector<std::int64_t> labels(static_cast<std::size_t>(images.size(0)), 0);
       const auto train = [&](int iterations) {

@@ -10,7 +10,8 @@ namespace {
 SampleStatistics statistics_of_rows(const ExtractionInputs& in, const std::vector<std::int64_t>& rows,
                                     const FeatureFunctions& functions) {
   return sample_statistics(in.world, static_cast<std::int64_t>(rows.size()), [&](std::int64_t c, std::int64_t n) {
-    return in.pool.rows(std::span(rows).subspan(static_cast<std::size_t>(c * models::kSampleChunk), static_cast<std::size_t>(n)));
+    return in.pool.rows(std::span(rows).subspan(static_cast<std::size_t>(c * models::kSampleChunk), static_cast<std::size_t>(n)))
+        .to(in.device);
   }, functions);
 }
 
@@ -25,7 +26,7 @@ SampleStatistics statistics_of_model(const ExtractionInputs& in, models::Network
 
 void evaluate(const Job& job, const ExtractionInputs& in) {
   const auto start = Clock::now();
-  Evaluator evaluator(in.config, in.layout);
+  Evaluator evaluator(in.config, in.layout, in.device);
   const auto functions = evaluator.functions();
   const auto model_name = job.method == "target" ? job.model : [&] {
     // Attack and transfer runs record their own model.

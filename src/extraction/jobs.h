@@ -37,6 +37,7 @@ struct ExtractionInputs {
   const Config& config;
   const runner::Layout& layout;
   const dist::Comm& world;
+  at::Device device;  // this rank's (dist/device.h)
   const data::Pool& pool;
   const data::ExtractionSplits& splits;  // of the job's seed
 };
@@ -49,7 +50,7 @@ void evaluate(const Job& job, const ExtractionInputs& in);        // evaluate.cp
 // The kClassifier job, on one rank: trains the classifier on Fashion-MNIST's training files, measures its accuracy
 // on the test files, and writes classifier.pt and then classifier_record(dir).
 void train_classifier_job(const Job& job, const Config& config, const runner::Layout& layout, int rank,
-                          const std::function<void()>& between_steps = {});
+                          const at::Device& device, const std::function<void()>& between_steps = {});
 
 // features.extractor = "torchscript": loads and probes the user's network, a UserError naming the file if it is not
 // a usable feature network (run before any work starts).

@@ -16,8 +16,9 @@
 #include <numeric>
 #include <optional>
 
-#include "dist/placement.h"
 #include "dist/collectives.h"
+#include "dist/device.h"
+#include "dist/placement.h"
 #include "extraction/jobs.h"
 #include "extraction/statistics.h"
 #include "io/atomic_file.h"
@@ -55,12 +56,14 @@ inline models::ClassifierOptions classifier_options(const Config& config) {
 // (the classifier's features, or a user's TorchScript network) of a config.
 class Evaluator {
  public:
-  Evaluator(const Config& config, const runner::Layout& layout)
+  Evaluator(const Config& config, const runner::Layout& layout, const at::Device& device)
       : classifier_(models::load_classifier(classifier_options(config),
-                                            classifier_file(classifier_dir(layout, config)))) {
+                                            classifier_file(classifier_dir(layout, config)), device)) {
     if (config.features.extractor == "torchscript") {
       const auto& f = config.features;
-      fid_ = std::make_unique<metrics::TorchScriptExtractor>(f.torchscript_model, torchscript_options(config.features));
+      auto options = torchscript_options(config.features);
+      options.device = device;
+      fid_ = std::make_unique<metrics::TorchScriptExtractor>(f.torchscript_model, options);
     } else {
       fid_ = std::make_unique<metrics::ClassifierExtractor>(classifier_);
     }
@@ -92,7 +95,7 @@ class Evaluator {
 };
 
 inline models::Networks load_run(const ExtractionInputs& in, const std::string& model, const std::string& run) {
-  return models::load_release(in.config.model.only(model), kImageShape, in.layout.run_dir(run));
+  return models::load_release(in.config.model.only(model), kImageShape, in.layout.run_dir(run), in.device);
 }
 
 inline std::string target_of(const ExtractionInputs& in, const Job& job) { return target_run_name(in.config, job.model, job.seed); }
@@ -129,7 +132,7 @@ std::vector<T> in_chunk_order(std::vector<std::vector<Chunk<T>>> parts) {
 }
 
 inline std::vector<float> values_of(const at::Tensor& t) {
-  const auto c = t.to(torch::kFloat32).contiguous();
+  const auto c = dist::to_host(t.to(torch::kFloat32));
   return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
 }
 
@@ -148,6 +151,7 @@ inline at::Tensor read_images(const std::filesystem::path& file, std::int64_t ro
   const auto in = io::H5File::open_read(file);
   std::vector<std::int64_t> dims;
   auto values = in.root().read_floats("images", dims, rows);
+  // host: images read from a file; jobs move what they train on.
   return torch::from_blob(values.data(), dims, torch::kFloat32).clone();
 }
 
@@ -168,12 +172,12 @@ inline void commit_record(const std::filesystem::path& path, const Job& job, con
     r.set_attr("queries", job.queries);
     fill(r);
     r.set_attr("wall_seconds", std::chrono::duration<double>(Clock::now() - start).count());
-    dist::record_placement(r, dist::placement(0, in.world.size()));
+    dist::record_placement(r, dist::placement(0, in.world.size(), in.device.str()));
   });
 }
 
 inline void write_stats(const io::H5Group& g, const std::string& prefix, const SampleStatistics& s) {
-  const auto mean = s.gaussian.mean.contiguous(), cov = s.gaussian.covariance.contiguous();
+  const auto mean = dist::to_host(s.gaussian.mean), cov = dist::to_host(s.gaussian.covariance);
   g.write(prefix + "_mean", std::span<const double>(mean.data_ptr<double>(), mean.numel()));
   g.write_matrix(prefix + "_covariance", std::span<const double>(cov.data_ptr<double>(), cov.numel()), cov.size(0),
                  cov.size(1));
@@ -190,6 +194,7 @@ inline StoredStats read_stats(const io::H5Group& g, const std::string& prefix) {
   auto mean = g.read_doubles(prefix + "_mean");
   auto cov = g.read_doubles(prefix + "_covariance");
   const auto d = static_cast<std::int64_t>(mean.size());
+  // host: stored statistics; FID of two sets is computed where their statistics are (the host after a gather).
   return {{torch::tensor(mean, torch::kFloat64), torch::tensor(cov, torch::kFloat64).view({d, d}),
            g.attr_int(prefix + "_samples")},
           g.read_doubles(prefix + "_class_histogram")};

@@ -58,6 +58,8 @@ std::string job_inputs(const Config& c, const SectionTexts& sections, const JobS
                                  number(s.strength), s.queries, s.method, s.init);
   text += sections.data;
   text += fmt::format("|z{}|w{}|threads{}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank);
+  // Only bf16 changes what is computed (fp32 is every earlier version's arithmetic): fp32 jobs keep their hashes.
+  if (c.experiment.precision != "fp32") text += "|precision " + c.experiment.precision;
   const auto feature_sections = [&] { return sections.features + fmt::format("|fid{}", e.fid_samples); };
   switch (s.kind) {
     case JobKind::kTrain:

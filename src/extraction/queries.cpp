@@ -20,7 +20,8 @@ class Defense {
     const auto z_dim = target.z_dim();
     if (job.defense == "linear") {
       // The owner's secret latents, from the target's own prior.
-      partners_ = torch::randn({config.defenses.linear_partners, z_dim}, stream(derive_seed(job.seed, "owner-partners")));
+      partners_ = torch::randn({config.defenses.linear_partners, z_dim}, stream(derive_seed(job.seed, "owner-partners")))
+                      .to(target.device());
     } else if (job.defense == "semantic") {
       directions_ = semantic_directions(config, target, world);
     }
@@ -29,12 +30,12 @@ class Defense {
   at::Tensor latents(const at::Tensor& z, std::int64_t chunk) const {
     if (job_.defense == "linear") {
       auto choice = stream(derive_seed(job_.seed, "partner-choice", static_cast<std::uint64_t>(chunk)));
-      const auto index = torch::randint(partners_.size(0), {z.size(0)}, choice);
+      const auto index = torch::randint(partners_.size(0), {z.size(0)}, choice).to(z.device());
       return linear_interpolation(z, partners_.index_select(0, index), job_.strength);
     }
     if (job_.defense == "semantic") {
       auto choice = stream(derive_seed(job_.seed, "semantic-choice", static_cast<std::uint64_t>(chunk)));
-      const auto which = torch::randint(directions_.size(0), {z.size(0)}, choice);
+      const auto which = torch::randint(directions_.size(0), {z.size(0)}, choice).to(z.device());
       return semantic_interpolation(z, directions_, which, job_.strength);
     }
     return z;
@@ -66,7 +67,7 @@ class Defense {
       torch::NoGradGuard no_grad;
       target.eval();
       const auto n = config.defenses.semantic_samples;
-      const auto z = torch::randn({n, z_dim}, stream(derive_seed(job_.seed, "semantic-fit")));
+      const auto z = torch::randn({n, z_dim}, stream(derive_seed(job_.seed, "semantic-fit"))).to(target.device());
       std::vector<at::Tensor> logits;
       for (std::int64_t first = 0; first < n; first += models::kSampleChunk) {
         const auto count = std::min(models::kSampleChunk, n - first);
@@ -81,7 +82,7 @@ class Defense {
     }
     dist::broadcast(world, normals_flat, 0);
     const auto count = static_cast<std::int64_t>(normals_flat.size());
-    return torch::from_blob(normals_flat.data(), {count / z_dim, z_dim}, torch::kFloat32).clone();
+    return torch::from_blob(normals_flat.data(), {count / z_dim, z_dim}, torch::kFloat32).to(target.device(), false, true);
   }
 
   const Job& job_;
@@ -92,10 +93,12 @@ class Defense {
 
 // The thief's latents of one chunk of queries, from its prior (SPEC §3, Table 7: N(0, I) or U(-1, 1)); the
 // stream is named by the prior only, so every defense answers the same queries.
-at::Tensor query_latents(const Job& job, std::int64_t chunk, std::int64_t z_dim) {
+at::Tensor query_latents(const Job& job, std::int64_t chunk, std::int64_t z_dim, const at::Device& device) {
   auto g = stream(derive_seed(derive_seed(job.seed, "queries:" + job.prior), "chunk", static_cast<std::uint64_t>(chunk)));
-  return job.prior == "uniform" ? torch::rand({models::kSampleChunk, z_dim}, g) * 2 - 1
-                                : torch::randn({models::kSampleChunk, z_dim}, g);
+  // host: drawn by the seeded CPU stream, moved below.
+  const auto z = job.prior == "uniform" ? torch::rand({models::kSampleChunk, z_dim}, g) * 2 - 1
+                                        : torch::randn({models::kSampleChunk, z_dim}, g);
+  return z.to(device);
 }
 
 }  // namespace
@@ -104,7 +107,7 @@ at::Tensor query_latents(const Job& job, std::int64_t chunk, std::int64_t z_dim)
 
 void answer_queries(const Job& job, const ExtractionInputs& in) {
   const auto start = Clock::now();
-  Evaluator evaluator(in.config, in.layout);
+  Evaluator evaluator(in.config, in.layout, in.device);
   auto target = load_run(in, job.model, target_of(in, job));
   auto& g = *target.generator;
   Defense defense(job, in.config, g, evaluator, in.world);
@@ -119,7 +122,7 @@ void answer_queries(const Job& job, const ExtractionInputs& in) {
   for (std::int64_t c = 0; c < chunks.chunks(); ++c) {
     if (!chunks.mine(c)) continue;
     const auto count = chunks.size_of(c);
-    const auto z = query_latents(job, c, g.z_dim());
+    const auto z = query_latents(job, c, g.z_dim(), in.device);
     at::Tensor plain, answers;
     {
       torch::NoGradGuard no_grad;
@@ -151,7 +154,7 @@ void answer_queries(const Job& job, const ExtractionInputs& in) {
     r.set_attr("utility_fid_eigenvalues", utility.via_product);
     evaluator.describe(r, defended ? utility_samples : 0, job.seed);
     if (defense.directions().defined()) {
-      const auto d = defense.directions().to(torch::kFloat64).contiguous();
+      const auto d = dist::to_host(defense.directions().to(torch::kFloat64));
       r.write_matrix("semantic_directions", std::span<const double>(d.data_ptr<double>(), d.numel()), d.size(0), d.size(1));
     }
   });

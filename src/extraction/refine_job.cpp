@@ -12,7 +12,7 @@ namespace {
 
 std::vector<double> realness(models::Networks& target, const at::Tensor& images) {
   torch::NoGradGuard no_grad;
-  const auto logits = target.discriminator->forward(images).to(torch::kFloat64).contiguous();
+  const auto logits = dist::to_host(target.discriminator->forward(images).to(torch::kFloat64));
   return {logits.data_ptr<double>(), logits.data_ptr<double>() + logits.numel()};
 }
 
@@ -33,6 +33,7 @@ std::vector<double> sharded_logits(const dist::Comm& world, std::int64_t total, 
 }
 
 std::vector<double> uniforms(std::uint64_t seed, std::int64_t count) {
+  // host: the chains run on the host (extraction/refine.h).
   const auto u = torch::rand({count}, stream(seed), torch::kFloat64).contiguous();
   return {u.data_ptr<double>(), u.data_ptr<double>() + count};
 }
@@ -50,7 +51,7 @@ void refine(const Job& job, const ExtractionInputs& in) {
   const auto calibration_stream = derive_seed(job.seed, "calibration");
   const auto real_logits = sharded_logits(in.world, e.partial_real, target, [&](std::int64_t c, std::int64_t n) {
     const auto first = c * models::kSampleChunk;
-    return in.pool.rows(std::span(partial).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(n)));
+    return in.pool.rows(std::span(partial).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(n))).to(in.device);
   });
   const auto fake_logits = sharded_logits(in.world, e.partial_real, target, [&](std::int64_t c, std::int64_t n) {
     return generated(g, calibration_stream, c, n);
@@ -71,7 +72,8 @@ void refine(const Job& job, const ExtractionInputs& in) {
     const auto start_probability = calibrator.probabilities(real_logits);
     std::int64_t counts[2] = {0, 0};  // restarted chains, accepted moves
     for (std::int64_t i = in.world.rank(); i < chains; i += in.world.size()) {
-      const auto z = torch::randn({k, g.z_dim()}, stream(derive_seed(job.seed, "mh-proposals", static_cast<std::uint64_t>(i))));
+      const auto z = torch::randn({k, g.z_dim()}, stream(derive_seed(job.seed, "mh-proposals", static_cast<std::uint64_t>(i))))
+                         .to(in.device);
       at::Tensor proposals;
       {
         torch::NoGradGuard no_grad;

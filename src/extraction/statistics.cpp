@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "dist/device.h"
+
 namespace ganleaks::extraction {
 
 namespace {
@@ -41,7 +43,7 @@ void StatisticsAccumulator::add(std::int64_t chunk, const at::Tensor& samples) {
   torch::NoGradGuard no_grad;
   moments_[static_cast<std::size_t>(chunks_.slot(chunk))].add(f_.features(samples));
   if (f_.classes == 0) return;
-  const auto predicted = f_.predict(samples).to(torch::kInt64).contiguous();
+  const auto predicted = dist::to_host(f_.predict(samples).to(torch::kInt64));
   const auto* p = predicted.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < predicted.numel(); ++i) {
     TORCH_CHECK(p[i] >= 0 && p[i] < f_.classes, "sample statistics: predicted class ", p[i], " outside [0, ",
@@ -52,6 +54,7 @@ void StatisticsAccumulator::add(std::int64_t chunk, const at::Tensor& samples) {
 
 SampleStatistics StatisticsAccumulator::finish(const dist::Comm& world) {
   const auto d = f_.dim, width = 1 + d + d * d;
+  // host: the moments meet here to be summed over MPI.
   auto all = torch::zeros({chunks_.slots(), width}, torch::kFloat64);
   for (int s = 0; s < chunks_.slots(); ++s) {
     const auto& m = moments_[static_cast<std::size_t>(s)];

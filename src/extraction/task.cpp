@@ -65,11 +65,12 @@ const data::ExtractionSplits& Task::splits(std::uint64_t seed) {
 
 void Task::run(const runner::Job& entry, const runner::RunContext& context, const std::function<void()>& between_steps) {
   const auto job = runner::described(entry, plan_.specs[entry.id]);
-  const ExtractionInputs in{.config = config_, .layout = context.layout, .world = context.world, .pool = *pool_,
-                            .splits = splits(job.seed)};
+  const ExtractionInputs in{.config = config_, .layout = context.layout, .world = context.world,
+                            .device = at::Device(context.device), .pool = *pool_, .splits = splits(job.seed)};
   switch (job.kind) {
     case JobKind::kTrain: return train(job, context, between_steps);
-    case JobKind::kClassifier: return train_classifier_job(job, config_, context.layout, context.world.rank(), between_steps);
+    case JobKind::kClassifier:
+      return train_classifier_job(job, config_, context.layout, context.world.rank(), in.device, between_steps);
     case JobKind::kQueries: return answer_queries(job, in);
     case JobKind::kRefine: return refine(job, in);
     case JobKind::kEvaluate: return evaluate(job, in);
@@ -96,7 +97,7 @@ void Task::train(const Job& job, const runner::RunContext& context, const std::f
   at::Tensor records;
   if (job.role == Role::kAttack) {
     records = thief_training_set(job, {.config = config_, .layout = context.layout, .world = context.world,
-                                       .pool = *pool_, .splits = s});
+                                       .device = at::Device(context.device), .pool = *pool_, .splits = s});
   } else {
     rows = job.role == Role::kTarget ? s.target : s.transfer;
     records = pool_->rows(rows);
@@ -107,7 +108,9 @@ void Task::train(const Job& job, const runner::RunContext& context, const std::f
                          .role = job.role == Role::kTarget ? "target" : job.role == Role::kAttack ? "attack" : "transfer",
                          .train_size = job.train_size, .seed = job.seed,
                          .spec = {.model = config_.model.only(job.model), .train = train,
-                                  .group = group_->size() > 1 ? group_.get() : nullptr, .seed = job.training_seed, .settings = job.hash,
+                                  .group = group_->size() > 1 ? group_.get() : nullptr, .seed = job.training_seed,
+                                  .device = at::Device(context.device), .bf16 = config_.experiment.precision == "bf16",
+                                  .settings = job.hash,
                                   .run_dir = context.layout.run_dir(job.name),
                                   .init_from = job.init.empty() ? std::filesystem::path{} : context.layout.run_dir(job.init),
                                   .interrupt = [] { return interrupt_requested(); }},

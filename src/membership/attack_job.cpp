@@ -65,12 +65,12 @@ class AttackRun {
     queries_ = data::make_query_set(in.splits, job.train_size, query_count(in.config, job.train_size), job.seed);
     total_ = static_cast<std::int64_t>(queries_.sample_index.size());
     blocks_ = static_cast<int>((total_ + cfg_.block_size - 1) / cfg_.block_size);
-    queries_tensor_ = in.pool.rows(queries_.sample_index);
+    queries_tensor_ = in.pool.rows(queries_.sample_index).to(in.device);  // on the device for the whole job
     flat_ = queries_tensor_.reshape({total_, -1});
     distance_ = in.pool.binary() ? attacks::Distance::kHamming : attacks::Distance::kL2;
     calibrate_ = std::ranges::find(cfg_.calibrated, true) != cfg_.calibrated.end();
     if (cfg_.lambda_lpips > 0 && (job.setting == "pbb" || job.setting == "wb")) {
-      lpips_ = std::make_unique<attacks::Lpips>(cfg_.lpips_model, 1, in.config.data.image_size);
+      lpips_ = std::make_unique<attacks::Lpips>(cfg_.lpips_model, 1, in.config.data.image_size, in.device);
     }
   }
 
@@ -93,7 +93,7 @@ class AttackRun {
     }
     if (!root()) return;
     write_attack_record(in_.layout.record(std::string(kAttacksFolder), job_.name), job_, in_.config, queries_,
-                        victim_losses, reference_losses, dist::placement(0, in_.world.size()),
+                        victim_losses, reference_losses, dist::placement(0, in_.world.size(), in_.device.str()),
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     log::info(fmt::format("attack {}: done", job_.name));
   }
@@ -103,7 +103,8 @@ class AttackRun {
 
   Release load_release(const std::string& run, const std::string& stream_tag) const {
     const auto shape = queries_tensor_.sizes().slice(1).vec();
-    return {models::load_release(in_.config.model.only(job_.model), shape, in_.layout.run_dir(run)), derive_seed(job_.seed, stream_tag)};
+    return {models::load_release(in_.config.model.only(job_.model), shape, in_.layout.run_dir(run), in_.device),
+            derive_seed(job_.seed, stream_tag)};
   }
 
   Losses losses(Release& model, const std::string& role) {
@@ -204,7 +205,7 @@ class AttackRun {
 
   Losses domias_reference_data() const {
     const auto& rows = in_.splits.reference;
-    const auto data = in_.pool.rows(rows);
+    const auto data = in_.pool.rows(rows).to(in_.device);
     const auto n = static_cast<std::int64_t>(rows.size());
     return {negative_log_density(data_chunks(data.reshape({n, -1})), n, domias_bandwidth_), {}, {}};
   }
@@ -258,13 +259,14 @@ class AttackRun {
   // A seeded start latent per (query, restart), from the query's dataset index: independent of blocks and ranks.
   at::Tensor seeded_latents(std::string_view tag, std::int64_t first, std::int64_t count, int restart) const {
     const auto z_dim = in_.config.model.z_dim;
+    // host: drawn by per-query CPU streams, moved once below.
     auto out = torch::empty({count, z_dim});
     for (std::int64_t i = 0; i < count; ++i) {
       const auto sample = static_cast<std::uint64_t>(queries_.sample_index[first + i]);
       auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(derive_seed(job_.seed, tag, sample), "restart", restart));
       out[i].copy_(torch::randn({z_dim}, stream));
     }
-    return out;
+    return out.to(in_.device);
   }
 
   attacks::ReconstructionLoss reconstruction_loss() const {
@@ -277,9 +279,9 @@ class AttackRun {
                            std::string_view tag, std::int64_t first, std::int64_t count) const {
     if (init == "nn") {
       const std::vector<std::int64_t> rows(nearest_index.begin() + first, nearest_index.begin() + first + count);
-      return models::sample_latents(model.sample_stream, rows, in_.config.model.z_dim);
+      return models::sample_latents(model.sample_stream, rows, in_.config.model.z_dim).to(in_.device);
     }
-    if (init == "zero") return torch::zeros({count, in_.config.model.z_dim});
+    if (init == "zero") return torch::zeros({count, in_.config.model.z_dim}, torch::TensorOptions().device(in_.device));
     return seeded_latents(tag, first, count, 0);
   }
 

@@ -3,6 +3,8 @@
 // samples are sharded by chunk and queries by block; every partial result is gathered and combined in a fixed
 // order, so scores do not depend on the number of ranks. Rank 0 computes the metrics and commits attacks/<id>.h5.
 // LibTorch's models and attacks stay behind this header.
+#include <c10/core/Device.h>
+
 #include <string>
 
 #include "data/pool.h"
@@ -18,6 +20,7 @@ struct AttackInputs {
   const Config& config;
   const runner::Layout& layout;
   const dist::Comm& world;
+  at::Device device;  // this rank's (dist/device.h)
   const data::Pool& pool;
   const data::SeedSplits& splits;  // of the job's seed
   std::string victim_run, reference_run;  // the runs attacked (reference_run: "" without calibration)

@@ -14,6 +14,7 @@ namespace {
 // The rules between keys, after every key was read on its own.
 void check(const Config& c) {
   const auto fail = [&](const std::string& message) { throw ConfigError(fmt::format("{}: {}", c.source, message)); };
+  if (const auto problem = c.experiment.problem(); !problem.empty()) fail(problem);
   if (c.attack.lambda_lpips > 0 && c.attack.lpips_model.empty()) {
     fail(fmt::format("attack.lambda_lpips = {} needs attack.lpips_model, the path of a TorchScript LPIPS model "
                      "(docs/attacks.md)", show_real(c.attack.lambda_lpips)));

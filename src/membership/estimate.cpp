@@ -24,6 +24,7 @@ std::vector<std::int64_t> sample_shape(const Config& config) {
 // Nearest-sample search, per (query, generated sample) pair.
 double search_pair_seconds(const std::vector<std::int64_t>& shape) {
   const auto dim = std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+  // host: `ganleaks plan` times this process's CPU (the GPU speed-up is applied after).
   const auto queries = torch::rand({256, dim}), samples = torch::rand({models::kSampleChunk, dim});
   return train::seconds_of([&] { attacks::nearest_generated(queries, samples); }) / (256.0 * models::kSampleChunk);
 }

@@ -39,6 +39,8 @@ std::string job_inputs(const Config& c, const SectionTexts& sections, const JobS
                           spec.setting, spec.train_size, spec.seed, spec.level.label, spec.model);
   text += sections.data;
   text += fmt::format("|z{}|w{}|threads{}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank);
+  // Only bf16 changes what is computed (fp32 is every earlier version's arithmetic): fp32 jobs keep their hashes.
+  if (c.experiment.precision != "fp32") text += "|precision " + c.experiment.precision;
   if (spec.kind == JobKind::kTrain) {
     text += sections.train + fmt::format("|ranks_per_run{}", c.experiment.ranks_per_run);
     text += fmt::format("|holdout{}", holdout_size(c));  // the split: with data.reference_size, n and the seed

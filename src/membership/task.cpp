@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/seeding.h"
 #include "data/pool.h"
+#include "dist/device.h"
 #include "dist/tensor_comm.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
@@ -34,14 +35,15 @@ train::SampleQuality sample_quality(const data::Pool& pool, models::Networks& mo
   torch::NoGradGuard no_grad;
   model.train(false);
   auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, "sample-quality"));
-  auto samples = model.generator->forward(torch::randn({2000, model.generator->z_dim()}, stream));
+  const auto device = model.generator->device();
+  auto samples = model.generator->forward(torch::randn({2000, model.generator->z_dim()}, stream).to(device));
   if (!pool.images()) {
     if (pool.binary()) samples = samples.ge(0.5).to(torch::kFloat32);  // MEDGAN's users round its output
     return {"dimension-wise error (mean |p_real - p_generated| over features)",
-            (real.mean(0) - samples.mean(0)).abs().mean().item<double>(), real.size(0), samples.size(0)};
+            dist::host_double((real.to(device).mean(0) - samples.mean(0)).abs().mean()), real.size(0), samples.size(0)};
   }
   train::SampleQuality q{std::string(metrics::kPooledPixelExtractor)};
-  const auto real_features = metrics::pooled_pixel_features(real);
+  const auto real_features = metrics::pooled_pixel_features(real.to(device));
   if (real_features.size(0) <= real_features.size(1)) return q;
   q.value = metrics::frechet_distance(metrics::gaussian_stats(metrics::pooled_pixel_features(samples)),
                                       metrics::gaussian_stats(real_features));
@@ -77,7 +79,7 @@ void Task::start(const runner::RunContext& context) {
   pool_ = std::make_shared<data::Pool>(data::Pool::load(config_.data));
   // A user-supplied LPIPS model is checked (loaded and probed) before any work starts.
   if (config_.attack.lambda_lpips > 0 && context.world.is_root()) {
-    attacks::Lpips(config_.attack.lpips_model, 1, config_.data.image_size);
+    attacks::Lpips(config_.attack.lpips_model, 1, config_.data.image_size, at::Device(context.device));
   }
   for (const auto seed : config_.experiment.seeds) splits(seed);  // impossible sizes: a clean error on every rank
   group_ = std::make_unique<dist::TensorComm>(context.group);
@@ -93,7 +95,8 @@ void Task::run(const runner::Job& job, const runner::RunContext& context, const 
   const auto& spec = plan_.specs[job.id];
   if (spec.kind == JobKind::kTrain) return train(job, context, between_steps);
   run_attack_job(runner::described(job, spec),
-                 {.config = config_, .layout = context.layout, .world = context.world, .pool = *pool_,
+                 {.config = config_, .layout = context.layout, .world = context.world, .device = at::Device(context.device),
+                  .pool = *pool_,
                   .splits = splits(spec.seed), .victim_run = plan_.jobs[spec.victim].name,
                   .reference_run = spec.reference >= 0 ? plan_.jobs[spec.reference].name : ""});
 }
@@ -105,7 +108,9 @@ void Task::train(const runner::Job& job, const runner::RunContext& context, cons
   train::TrainingJob run{.name = job.name, .hash = job.hash, .role = spec.role == Role::kVictim ? "victim" : "reference",
                          .train_size = spec.train_size, .seed = spec.seed,
                          .spec = {.model = config_.model.only(spec.model), .train = config_.train,
-                                  .group = group_->size() > 1 ? group_.get() : nullptr, .seed = spec.training_seed, .settings = job.hash,
+                                  .group = group_->size() > 1 ? group_.get() : nullptr, .seed = spec.training_seed,
+                                  .device = at::Device(context.device), .bf16 = config_.experiment.precision == "bf16",
+                                  .settings = job.hash,
                                   .run_dir = context.layout.run_dir(job.name),
                                   .interrupt = [] { return interrupt_requested(); }},
                          .records = pool_->rows(rows), .rows = std::move(rows), .world_rank = context.world.rank(),

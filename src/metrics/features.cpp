@@ -10,6 +10,7 @@
 #include <cctype>
 
 #include "core/errors.h"
+#include "dist/device.h"
 
 namespace ganleaks::metrics {
 
@@ -51,13 +52,13 @@ at::Tensor ClassifierExtractor::features(const at::Tensor& images) {
   std::vector<at::Tensor> parts;
   for (std::int64_t start = 0; start < images.size(0); start += options_.batch_size) {
     const auto batch = images.slice(0, start, start + options_.batch_size).to(torch::kFloat32);
-    parts.push_back(classifier_->features(batch).to(torch::kCPU));
+    parts.push_back(classifier_->features(batch));
   }
-  return parts.empty() ? torch::empty({0, dim()}) : torch::cat(parts);
+  return parts.empty() ? torch::empty({0, dim()}, images.options().dtype(torch::kFloat32)) : torch::cat(parts);
 }
 
 std::vector<std::int64_t> ClassifierExtractor::predict_classes(const at::Tensor& images) {
-  const auto classes = models::classifier_predictions(classifier_, images).to(torch::kCPU).contiguous();
+  const auto classes = dist::to_host(models::classifier_predictions(classifier_, images));
   return {classes.data_ptr<std::int64_t>(), classes.data_ptr<std::int64_t>() + classes.numel()};
 }
 
@@ -73,7 +74,7 @@ struct TorchScriptExtractor::Impl {
 
   // Images as the network takes them: channels, size, range.
   at::Tensor prepare(const at::Tensor& images) const {
-    auto x = images.to(torch::kCPU, torch::kFloat32);
+    auto x = images.to(options.device, torch::kFloat32);
     const bool gray_to_rgb = x.size(1) == 1 && options.channels == 3;
     if (x.size(1) != options.channels && !gray_to_rgb) {
       throw UserError(fmt::format("{}: the network takes {}-channel images; cannot feed {}-channel ones", where(),
@@ -127,7 +128,7 @@ struct TorchScriptExtractor::Impl {
                                   where(), std::string(c10::toString(features.scalar_type())),
                                   fmt::join(features.sizes(), ", "), b, b, b));
     }
-    return features.reshape({b, features.size(1)}).to(torch::kCPU, torch::kFloat32);
+    return features.reshape({b, features.size(1)}).to(torch::kFloat32);
   }
 };
 
@@ -147,7 +148,7 @@ TorchScriptExtractor::TorchScriptExtractor(const std::filesystem::path& file, To
     throw UserError(fmt::format("{}: no such file; expected a TorchScript feature network", file.string()));
   }
   try {
-    impl_->module = torch::jit::load(file.string(), torch::kCPU);
+    impl_->module = torch::jit::load(file.string(), impl_->options.device);
   } catch (const std::exception& e) {
     throw UserError(fmt::format("{}: not a loadable TorchScript model ({})", file.string(), first_line(e)));
   }
@@ -155,6 +156,7 @@ TorchScriptExtractor::TorchScriptExtractor(const std::filesystem::path& file, To
   // Probe with two images of the size the network takes (32 x 32 when it takes them as given).
   torch::NoGradGuard no_grad;
   const int size = o.input_size > 0 ? o.input_size : 32;
+  // host: a probe batch; prepare() moves it to the network's device.
   const auto probe = torch::linspace(-1, 1, 2 * o.channels * size * size).reshape({2, o.channels, size, size});
   at::Tensor out;
   try {
@@ -204,7 +206,7 @@ at::Tensor TorchScriptExtractor::features(const at::Tensor& images) {
   for (std::int64_t start = 0; start < images.size(0); start += impl_->options.batch_size) {
     parts.push_back(impl_->run(impl_->prepare(images.slice(0, start, start + impl_->options.batch_size))));
   }
-  return parts.empty() ? torch::empty({0, impl_->dim}) : torch::cat(parts);
+  return parts.empty() ? torch::empty({0, impl_->dim}, images.options().dtype(torch::kFloat32)) : torch::cat(parts);
 }
 
 // ---- FID on features ----

@@ -69,6 +69,7 @@ struct TorchScriptOptions {
   std::int64_t expected_dim = 0;  // 0: any; e.g. 2048 for Inception pool3
   std::int64_t batch_size = 50;
   std::string description;  // what the user says the network is, e.g. "Inception-v3 pool3"; goes into label()
+  at::Device device = at::kCPU;  // where the network runs; features come back there
 };
 
 // Contract of the file: `module.forward(x)`, x of shape (B, channels, S, S), returns (B, d) or (B, d, 1, 1)

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/errors.h"
+#include "dist/device.h"
 #include "data/tabular.h"
 
 namespace ganleaks::metrics {
@@ -27,8 +28,8 @@ void FeatureMoments::add(const at::Tensor& features) {
   if (features.dim() != 2) throw std::invalid_argument("FID: features must be (N, d)");
   const auto x = features.to(torch::kFloat64);
   if (!sum.defined()) {
-    sum = torch::zeros({x.size(1)}, torch::kFloat64);
-    outer = torch::zeros({x.size(1), x.size(1)}, torch::kFloat64);
+    sum = torch::zeros({x.size(1)}, x.options());  // float64, on the features' device
+    outer = torch::zeros({x.size(1), x.size(1)}, x.options());
   }
   if (x.size(1) != sum.size(0)) throw std::invalid_argument("FID: feature dimensions differ between additions");
   count += x.size(0);
@@ -37,12 +38,12 @@ void FeatureMoments::add(const at::Tensor& features) {
 }
 
 at::Tensor FeatureMoments::packed() const {
-  return torch::cat({torch::tensor({static_cast<double>(count)}, torch::kFloat64), sum, outer.flatten()});
+  return torch::cat({torch::full({1}, static_cast<double>(count), sum.options()), sum, outer.flatten()});
 }
 
 FeatureMoments FeatureMoments::unpacked(const at::Tensor& packed, std::int64_t dim) {
   if (packed.numel() != 1 + dim + dim * dim) throw std::invalid_argument("FID: packed moments of the wrong size");
-  return {std::llround(packed[0].item<double>()), packed.slice(0, 1, 1 + dim).clone(),
+  return {std::llround(dist::host_double(packed[0])), packed.slice(0, 1, 1 + dim).clone(),
           packed.slice(0, 1 + dim).view({dim, dim}).clone()};
 }
 
@@ -71,9 +72,9 @@ double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
   const auto root = symmetric_sqrt(a.covariance);
   auto product = root.mm(b.covariance).mm(root);
   product = (product + product.t()) / 2;  // symmetric up to rounding
-  const double trace_sqrt = torch::linalg_eigvalsh(product).clamp_min(0).sqrt().sum().item<double>();
-  const double mean_term = (a.mean - b.mean).pow(2).sum().item<double>();
-  return mean_term + a.covariance.trace().item<double>() + b.covariance.trace().item<double>() - 2 * trace_sqrt;
+  const double trace_sqrt = dist::host_double(torch::linalg_eigvalsh(product).clamp_min(0).sqrt().sum());
+  const double mean_term = dist::host_double((a.mean - b.mean).pow(2).sum());
+  return mean_term + dist::host_double(a.covariance.trace()) + dist::host_double(b.covariance.trace()) - 2 * trace_sqrt;
 }
 
 double trace_sqrt_of_product(const GaussianStats& a, const GaussianStats& b) {
@@ -90,6 +91,7 @@ std::string fid_report(const std::filesystem::path& a, const std::filesystem::pa
   const auto stats_of = [&](const std::filesystem::path& file) {
     auto table = data::load_tabular_h5(file, dataset, /*labels_key=*/"");
     FeatureMoments moments;
+    // host: `ganleaks fid` works on files, on the CPU.
     moments.add(torch::from_blob(table.values.data(), {table.records, table.features}, torch::kFloat32));
     try {
       return moments.stats();

@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "core/seeding.h"
+#include "dist/device.h"
 #include "models/archive.h"
 
 namespace ganleaks::models {
@@ -50,6 +51,7 @@ void check_labels(const at::Tensor& images, std::span<const std::int64_t> labels
 }
 
 at::Tensor options_tensor(const ClassifierOptions& o) {
+  // host: the options as saved in the file.
   return torch::tensor({kFormatVersion, std::int64_t{o.channels}, std::int64_t{o.width}, std::int64_t{o.feature_dim},
                         std::int64_t{o.classes}});
 }
@@ -102,6 +104,7 @@ Classifier train_classifier(const at::Tensor& images, std::span<const std::int64
   }
   torch::manual_seed(derive_seed(training.seed, "classifier-init"));
   Classifier model(options);
+  model->to(training.device);
   model->train();
   torch::optim::Adam optimizer(model->parameters(),
                                torch::optim::AdamOptions(training.lr).weight_decay(training.weight_decay));
@@ -109,8 +112,9 @@ Classifier train_classifier(const at::Tensor& images, std::span<const std::int64
 
   const std::int64_t n = images.size(0);
   const std::int64_t batch = std::min<std::int64_t>(n, training.batch_size);
-  const auto data = images.to(torch::kFloat32).contiguous();
-  const auto targets = torch::from_blob(const_cast<std::int64_t*>(labels.data()), {n}, torch::kInt64).clone();
+  const auto data = images.to(training.device, torch::kFloat32).contiguous();
+  const auto targets =
+      torch::from_blob(const_cast<std::int64_t*>(labels.data()), {n}, torch::kInt64).to(training.device, /*non_blocking=*/false, /*copy=*/true);
   Rng order_rng(derive_seed(training.seed, "classifier-batches"));
   Rng flip_rng(derive_seed(training.seed, "classifier-flips"));
   std::vector<std::int64_t> order(n);
@@ -127,11 +131,11 @@ Classifier train_classifier(const at::Tensor& images, std::span<const std::int64
       }
       row = order[cursor++];
     }
-    const auto index = torch::from_blob(rows.data(), {batch}, torch::kInt64);
+    const auto index = torch::from_blob(rows.data(), {batch}, torch::kInt64).to(training.device, false, true);
     auto x = data.index_select(0, index);
     if (training.flip) {
       for (auto& f : flips) f = static_cast<std::uint8_t>(flip_rng.next() >> 63);
-      const auto mask = torch::from_blob(flips.data(), {batch, 1, 1, 1}, torch::kUInt8).to(torch::kBool);
+      const auto mask = torch::from_blob(flips.data(), {batch, 1, 1, 1}, torch::kUInt8).to(training.device, torch::kBool);
       x = torch::where(mask, x.flip({3}), x);
     }
     adam.lr(training.lr * 0.5 * (1.0 + std::cos(std::numbers::pi * it / training.iterations)));
@@ -151,36 +155,39 @@ at::Tensor classifier_predictions(const Classifier& shared, const at::Tensor& im
   torch::NoGradGuard no_grad;
   model->eval();
   std::vector<at::Tensor> parts;
+  const auto device = model->parameters().front().device();
   for (std::int64_t start = 0; start < images.size(0); start += kEvalBatch) {
-    parts.push_back(model->forward(images.slice(0, start, start + kEvalBatch).to(torch::kFloat32)).argmax(1));
+    parts.push_back(model->forward(images.slice(0, start, start + kEvalBatch).to(device, torch::kFloat32)).argmax(1));
   }
-  return parts.empty() ? torch::empty({0}, torch::kInt64) : torch::cat(parts);
+  return parts.empty() ? torch::empty({0}, torch::TensorOptions(torch::kInt64).device(device)) : torch::cat(parts);
 }
 
 double classifier_accuracy(const Classifier& model, const at::Tensor& images, std::span<const std::int64_t> labels) {
   check_labels(images, labels, model->options().classes, "classifier_accuracy");
   if (labels.empty()) throw std::invalid_argument("classifier_accuracy: no images");
-  const auto predicted = classifier_predictions(model, images);
+  const auto predicted = dist::to_host(classifier_predictions(model, images));
+  // host: compared with the predictions brought to the host.
   const auto truth = torch::from_blob(const_cast<std::int64_t*>(labels.data()),
                                       {static_cast<std::int64_t>(labels.size())}, torch::kInt64);
-  return predicted.eq(truth).sum().item<double>() / static_cast<double>(labels.size());
+  return predicted.eq(truth).sum().item<double>() / static_cast<double>(labels.size());  // on the host
 }
 
 void save_classifier(const Classifier& model, const std::filesystem::path& file) {
   torch::serialize::OutputArchive archive;
-  model->save(archive);
+  save_module(*model, archive);
   archive.write(kOptionsKey, options_tensor(model->options()));
   save_archive(archive, file);
 }
 
-Classifier load_classifier(const ClassifierOptions& options, const std::filesystem::path& file) {
+Classifier load_classifier(const ClassifierOptions& options, const std::filesystem::path& file,
+                           const at::Device& device) {
   if (!std::filesystem::is_regular_file(file)) {
     throw UserError(fmt::format("{}: no such file; expected a classifier written by ganleaks", file.string()));
   }
   torch::serialize::InputArchive archive;
   at::Tensor saved;
   try {
-    archive.load_from(file.string());
+    load_archive(archive, file);
   } catch (const std::exception& e) {
     throw UserError(fmt::format("{}: not a classifier file ({})", file.string(), first_line(e)));
   }
@@ -196,8 +203,9 @@ Classifier load_classifier(const ClassifierOptions& options, const std::filesyst
                                 describe(options_tensor(options))));
   }
   Classifier model(options);
+  model->to(device);
   try {
-    model->load(archive);
+    load_module(*model, archive);
   } catch (const std::exception& e) {
     throw UserError(fmt::format("{}: classifier weights do not load ({})", file.string(), first_line(e)));
   }

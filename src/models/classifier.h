@@ -56,6 +56,7 @@ struct ClassifierTraining {
   double weight_decay = 0.0;   // Adam's L2 term
   bool flip = false;           // random horizontal flips; at the default length they cost ~0.4 points
   std::uint64_t seed = 0;
+  at::Device device = at::kCPU;  // where it trains (weights are drawn on the CPU first: the same on every device)
   std::function<void(int)> on_step;  // after every iteration (the coordinator answers other ranks there)
 };
 
@@ -81,6 +82,7 @@ void save_classifier(const Classifier& model, const std::filesystem::path& file)
 
 // The classifier saved in `file`, in eval mode. UserError naming the file when it is missing, not a file
 // written by save_classifier, or saved with other options than `options`.
-Classifier load_classifier(const ClassifierOptions& options, const std::filesystem::path& file);
+Classifier load_classifier(const ClassifierOptions& options, const std::filesystem::path& file,
+                           const at::Device& device = at::kCPU);
 
 }  // namespace ganleaks::models

@@ -12,6 +12,8 @@ class GeneratorBase : public torch::nn::Module {
  public:
   virtual at::Tensor forward(const at::Tensor& z) = 0;
   virtual int z_dim() const = 0;
+  // Where its weights are (latents must be moved there).
+  at::Device device() const { return parameters().front().device(); }
   // Models that change with training (PGGAN's progressive growing) read the share of the run done, in
   // [0, 1]; the trainer calls it before every iteration and with 1 before the release. Others ignore it.
   virtual void set_progress(double /*fraction*/) {}

@@ -73,7 +73,8 @@ at::Tensor VaeganDiscriminatorImpl::forward(const at::Tensor& x) {
 
 at::Tensor reparameterise(const Posterior& posterior, at::Generator& gen) {
   check_posterior(posterior, "reparameterise");
-  const auto eps = at::randn(posterior.mean.sizes(), gen, posterior.mean.options());
+  // The generator is a CPU stream: drawn there, then moved (the same ε on every device).
+  const auto eps = at::randn(posterior.mean.sizes(), gen, posterior.mean.options().device(at::kCPU)).to(posterior.mean.device());
   return posterior.mean + (0.5 * posterior.log_var).exp() * eps;
 }
 

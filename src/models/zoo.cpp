@@ -25,6 +25,10 @@ void Networks::train(bool on) const {
   for (const auto& [name, module] : modules()) module->train(on);
 }
 
+void Networks::to(const at::Device& device) const {
+  for (const auto& [name, module] : modules()) module->to(device);
+}
+
 Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> sample_shape) {
   Networks n;
   n.info = &model_info(config.name());
@@ -83,14 +87,15 @@ Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> 
 void save_release(const Networks& networks, const std::filesystem::path& run_dir) {
   for (const auto& [name, module] : networks.modules()) {
     torch::serialize::OutputArchive archive;
-    module->save(archive);
+    save_module(*module, archive);
     save_archive(archive, run_dir / (name + ".pt"));
   }
 }
 
 Networks load_release(const ModelConfig& config, std::span<const std::int64_t> sample_shape,
-                      const std::filesystem::path& run_dir) {
+                      const std::filesystem::path& run_dir, const at::Device& device) {
   auto networks = make_networks(config, sample_shape);
+  networks.to(device);
   load_weights(networks, run_dir);
   networks.generator->set_progress(1.0);
   if (networks.discriminator) networks.discriminator->set_progress(1.0);
@@ -105,8 +110,8 @@ void load_weights(const Networks& networks, const std::filesystem::path& run_dir
                 networks.info->name, " (train it first)");
     try {
       torch::serialize::InputArchive archive;
-      archive.load_from(file.string());
-      module->load(archive);
+      load_archive(archive, file);
+      load_module(*module, archive);
     } catch (const c10::Error& e) {  // truncated, or another model's weights: say which file, not a LibTorch trace
       const std::string what = e.what_without_backtrace();
       throw UserError(fmt::format("{}: cannot be read as the {} of a {} ({}); delete its run folder and rerun to train "

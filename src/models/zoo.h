@@ -30,17 +30,20 @@ struct Networks {
   // Every module by its file name in a run folder ("generator" → generator.pt), for checkpoints and releases.
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules() const;
   void train(bool on) const;
+  // Every module's parameters and buffers onto `device` (in place: optimisers made before keep working).
+  void to(const at::Device& device) const;
 };
 
 // sample_shape: one record's shape, (C, 32, 32) for images or (features) for records. Weights are drawn
 // from LibTorch's global generator (the trainer seeds it).
 Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> sample_shape);
 
-// One file per module in run_dir, each written atomically; load_release reads them into networks built
-// by make_networks and switches to eval mode. A missing file is an error naming it.
+// One file per module in run_dir, each written atomically, with CPU tensors whatever the networks' device;
+// load_release reads them into networks built by make_networks on `device` and switches to eval mode. A missing
+// file is an error naming it.
 void save_release(const Networks& networks, const std::filesystem::path& run_dir);
 Networks load_release(const ModelConfig& config, std::span<const std::int64_t> sample_shape,
-                      const std::filesystem::path& run_dir);
+                      const std::filesystem::path& run_dir, const at::Device& device = at::kCPU);
 // The weights of a release into networks of the same model (the transfer study's fine-tuning starts there);
 // modes are left as they are.
 void load_weights(const Networks& networks, const std::filesystem::path& run_dir);

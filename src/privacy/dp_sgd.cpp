@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dist/device.h"
+
 namespace ganleaks::privacy {
 
 PoissonSampler::PoissonSampler(std::int64_t records, double sample_rate, std::uint64_t seed)
@@ -73,7 +75,9 @@ double secure_standard_normal() {
 }  // namespace
 
 at::Tensor NoiseSource::normal(at::IntArrayRef shape, double stddev, const at::TensorOptions& options) {
-  if (generator_.defined()) return at::normal(0.0, stddev, shape, generator_, options);
+  // Drawn on the CPU (the seeded stream is a CPU generator), then moved: the same noise on every device.
+  if (generator_.defined()) return at::normal(0.0, stddev, shape, generator_, options.device(at::kCPU)).to(options.device());
+  // host: getrandom fills host memory; moved to the gradients' device below.
   auto values = torch::empty(shape, torch::kFloat64);
   auto* data = values.data_ptr<double>();
   for (std::int64_t i = 0; i < values.numel(); ++i) {
@@ -117,11 +121,11 @@ DpSgdStats dp_sgd_gradients(const std::vector<PerSampleLayer*>& layers, const Dp
   }
   all_reduce_sum(sums);
   for (std::size_t i = 0; i < params.size(); ++i) {
-    params[i].mutable_grad() = sums[i] / step.expected_batch_size;
+    params[i].mutable_grad() = (sums[i] / step.expected_batch_size).to(params[i].scalar_type());  // bf16 samples
   }
   DpSgdStats stats;
   stats.samples = batch;
-  if (batch > 0) stats.clipped_fraction = (norms > step.max_grad_norm).to(torch::kFloat64).mean().item<double>();
+  if (batch > 0) stats.clipped_fraction = dist::host_double((norms > step.max_grad_norm).to(torch::kFloat64).mean());
   return stats;
 }
 

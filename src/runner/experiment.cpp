@@ -84,7 +84,7 @@ std::string describe_plan(const Task& task, const PlanOptions& options) {
   std::vector<std::string> counts;
   for (const auto& [kind, n] : kinds) counts.push_back(fmt::format("{} {}", n, kind));
   out += fmt::format("Jobs by kind: {}.\n", fmt::join(counts, ", "));
-  if (options.estimate) out += describe_cost(task.estimate(left), options.ranks, options.gpu_speedup);
+  if (options.estimate) out += describe_cost(task.estimate(left), options.ranks, options.gpu);
   return out;
 }
 
@@ -214,8 +214,9 @@ RunOutcome run_experiment(Task& task, const RunOptions& options, const dist::Com
   const auto group = world.split(world.rank() / per_run, world.rank()).value();
   const bool leader = group.rank() == 0;
   const auto leaders = world.split(leader ? 0 : -1, world.rank());
-  const RunContext context{.world = world, .group = group, .layout = layout};
+  const RunContext context{.world = world, .group = group, .layout = layout, .device = options.device};
   agreed(world, [&] { task.start(context); });  // data, splits and the user's files, before any work
+  log::info(fmt::format("rank {} computes on {}", world.rank(), options.device));
 
   Ending ending;
   std::string failure;  // rank 0: a job that failed on bad input

@@ -17,6 +17,7 @@ struct RunOptions {
   bool fresh = false;        // start over in a new folder instead of resuming an existing one
   std::string command_line;  // recorded in the provenance
   Slice slice;               // the share of the plan this process runs (runner/plan.h)
+  std::string device = "cpu";  // this rank's compute device (dist/device.h)
   // Library versions beyond the runner's own (MPI, HDF5, Boost), for the provenance: {"libtorch", "2.11.0"}.
   std::vector<std::pair<std::string, std::string>> versions;
 };
@@ -41,7 +42,7 @@ RunOutcome run_experiment(Task& task, const RunOptions& options, const dist::Com
 struct PlanOptions {
   bool estimate = true;
   int ranks = 1;  // for the wall-time estimate
-  double gpu_speedup = kAssumedGpuSpeedup;
+  GpuSpeedup gpu;
 };
 std::string describe_plan(const Task& task, const PlanOptions& options = {});
 

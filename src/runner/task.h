@@ -23,12 +23,13 @@ class H5File;
 
 namespace ganleaks::runner {
 
-// Where a job runs: every rank of the job, and this rank's data-parallel group (ranks_per_run consecutive
-// ranks; a group of one by default).
+// Where a job runs: every rank of the job, this rank's data-parallel group (ranks_per_run consecutive ranks; a group
+// of one by default) and the device this rank computes on ("cpu", "cuda:1": dist/device.h chose it).
 struct RunContext {
   const dist::Comm& world;
   const dist::Comm& group;
   const Layout& layout;
+  const std::string& device;
 };
 
 class Task {

@@ -1,13 +1,16 @@
 // Checkpoints of a training run (train/run_state.h): written atomically every checkpoint_every steps and at a
-// signal, read back when a run resumes.
+// signal, read back when a run resumes, on any device: networks are saved as CPU tensors, optimiser states as they
+// are, and everything is read onto the run's device.
 #include <torch/serialize.h>
 
+#include "dist/device.h"
 #include "models/archive.h"
 #include "train/run_state.h"
 
 namespace ganleaks::train {
 namespace {
 
+// host: what a checkpoint holds besides the networks and optimisers is host data (texts, losses, states).
 torch::Tensor text_tensor(const std::string& text) {
   return torch::from_blob(const_cast<char*>(text.data()), {static_cast<long>(text.size())}, torch::kUInt8).clone();
 }
@@ -27,7 +30,7 @@ void save_checkpoint(const std::filesystem::path& file, const std::string& setti
   torch::serialize::OutputArchive archive;
   for (const auto& [name, module] : s.nets.modules()) {
     torch::serialize::OutputArchive part;
-    module->save(part);
+    models::save_module(*module, part);
     archive.write(name, part);
   }
   for (const auto& [name, optimizer] : s.optimizers) {
@@ -35,6 +38,7 @@ void save_checkpoint(const std::filesystem::path& file, const std::string& setti
     optimizer->save(part);
     archive.write(name, part);
   }
+  // host: the run's own bookkeeping, kept on the CPU.
   archive.write("settings", text_tensor(settings));
   archive.write("iteration", torch::tensor(iteration));
   archive.write("noise_state", s.noise.get_state());
@@ -53,11 +57,11 @@ void save_checkpoint(const std::filesystem::path& file, const std::string& setti
 std::int64_t load_checkpoint(const std::filesystem::path& file, TrainState& s, BatchSampler& sampler,
                              std::optional<DpState>& dp, RunResult& result) {
   torch::serialize::InputArchive archive;
-  archive.load_from(file.string());
+  archive.load_from(file.string(), s.nets.generator->parameters().front().device());  // optimiser states land there
   for (const auto& [name, module] : s.nets.modules()) {
     torch::serialize::InputArchive part;
     archive.read(name, part);
-    module->load(part);
+    models::load_module(*module, part);
   }
   for (const auto& [name, optimizer] : s.optimizers) {
     torch::serialize::InputArchive part;
@@ -70,31 +74,31 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, TrainState& s, B
   archive.read("sampler_state", sampler_state);
   archive.read("loss_d", loss_d);
   archive.read("loss_g", loss_g);
-  s.noise.set_state(noise_state);
-  sampler.restore(tensor_text(sampler_state));
-  result.loss_d = float_vector(loss_d);
-  result.loss_g = float_vector(loss_g);
+  s.noise.set_state(dist::to_host(noise_state));
+  sampler.restore(tensor_text(dist::to_host(sampler_state)));
+  result.loss_d = float_vector(dist::to_host(loss_d));
+  result.loss_g = float_vector(dist::to_host(loss_g));
   if (dp) {
     torch::Tensor dp_sampler, dp_noise, dp_batch, dp_clipped;
     archive.read("dp_sampler_state", dp_sampler);
-    dp->sampler.restore(tensor_text(dp_sampler));
+    dp->sampler.restore(tensor_text(dist::to_host(dp_sampler)));
     if (!dp->noise.secure_source()) {
       archive.read("dp_noise_state", dp_noise);
-      dp->noise.generator().set_state(dp_noise);
+      dp->noise.generator().set_state(dist::to_host(dp_noise));
     }
     archive.read("dp_batch_size", dp_batch);
     archive.read("dp_clipped_fraction", dp_clipped);
-    result.dp_batch_size = float_vector(dp_batch);
-    result.dp_clipped_fraction = float_vector(dp_clipped);
+    result.dp_batch_size = float_vector(dist::to_host(dp_batch));
+    result.dp_clipped_fraction = float_vector(dist::to_host(dp_clipped));
   }
-  return iteration.item<std::int64_t>();
+  return dist::to_host(iteration).item<std::int64_t>();
 }
 
 std::string checkpoint_problem(const std::filesystem::path& file, const std::string& settings) {
   torch::Tensor written;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(file.string());
+    models::load_archive(archive, file);
     if (!archive.try_read("settings", written)) return "holds no record of the settings it was written with";
   } catch (const std::exception& e) {
     const std::string what = e.what();

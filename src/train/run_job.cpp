@@ -63,7 +63,7 @@ void write_record(const TrainingJob& job, const RunResult& result, double second
     root.set_attr("records", job.records.size(0));
     root.set_attr("wall_seconds", seconds);
     const int ranks = job.spec.group ? job.spec.group->size() : 1;
-    dist::record_placement(root, dist::placement(job.world_rank, ranks));
+    dist::record_placement(root, dist::placement(job.world_rank, ranks, job.spec.device.str()));
     // Images: FID on pooled pixels (sample_fid); records: the dimension-wise error (sample_quality only).
     const bool fid = quality.measure == metrics::kPooledPixelExtractor;
     root.set_attr("sample_fid", fid ? quality.value : kNaN);

@@ -88,12 +88,12 @@ struct Group {
     }
     sum(grads);
   }
-  torch::Tensor shard_rows(const std::vector<std::int64_t>& rows) const {
+  torch::Tensor shard_rows(const std::vector<std::int64_t>& rows, const at::Device& device) const {
     std::vector<std::int64_t> mine;
     for (std::size_t i = static_cast<std::size_t>(rank); i < rows.size(); i += static_cast<std::size_t>(ranks)) {
       mine.push_back(rows[i]);
     }
-    return torch::tensor(mine, torch::kLong);
+    return torch::tensor(mine, torch::kLong).to(device);
   }
   torch::Tensor shard(const torch::Tensor& batch) const {
     return ranks == 1 ? batch : batch.slice(0, rank, batch.size(0), ranks);
@@ -106,11 +106,12 @@ struct Group {
 struct TrainState {
   models::Networks nets;
   std::vector<std::pair<std::string, std::unique_ptr<torch::optim::Adam>>> optimizers;
-  at::Generator noise;  // latent and other per-step draws
+  at::Generator noise;  // latent and other per-step draws, on the CPU (copied to the device)
 
   TrainState(const RunSpec& spec, std::span<const std::int64_t> sample_shape)
       : nets(models::make_networks(spec.model, sample_shape)),
         noise(at::make_generator<at::CPUGeneratorImpl>(derive_seed(spec.seed, "train-noise"))) {
+    nets.to(spec.device);  // before the optimisers, whose state then lives there too
     const auto& t = spec.train;
     const auto adam = [&](std::vector<at::Tensor> params, double lr) {
       return std::make_unique<torch::optim::Adam>(std::move(params),

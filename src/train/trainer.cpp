@@ -6,7 +6,10 @@
 
 #include <limits>
 
+#include <ATen/autocast_mode.h>
+
 #include "core/interrupt.h"
+#include "dist/device.h"
 #include "core/log.h"
 #include "models/batch_norm.h"
 #include "train/losses.h"
@@ -29,6 +32,26 @@ struct IterationLosses {
   double rows = 0;           // DP: rows of this rank
 };
 
+// bfloat16 autocast on CUDA for the scope of one iteration (RunSpec::bf16), as torch.autocast does.
+class Autocast {
+ public:
+  explicit Autocast(const RunSpec& spec) : on_(spec.bf16 && spec.device.is_cuda()) {
+    if (!on_) return;
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+  }
+  ~Autocast() {
+    if (!on_) return;
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    at::autocast::clear_cache();
+  }
+  Autocast(const Autocast&) = delete;
+  Autocast& operator=(const Autocast&) = delete;
+
+ private:
+  bool on_;
+};
+
 // One run's loop: the objective's steps over the shared sampler, group and noise.
 class Loop {
  public:
@@ -37,6 +60,7 @@ class Loop {
       : spec_(spec), records_(records), s_(s), sampler_(sampler), dp_(dp), result_(result), group_(spec.group) {}
 
   IterationLosses iteration(std::int64_t it) {
+    const Autocast autocast(spec_);
     const double progress = static_cast<double>(it - pretraining()) / static_cast<double>(spec_.train.iterations);
     s_.g().set_progress(progress);
     if (s_.nets.discriminator) s_.d().set_progress(progress);
@@ -60,9 +84,12 @@ class Loop {
   // This rank's rows of the next global batch, and the batch size.
   std::pair<at::Tensor, double> real_batch() {
     const auto rows = sampler_.next();
-    return {records_.index_select(0, group_.shard_rows(rows)), static_cast<double>(rows.size())};
+    return {records_.index_select(0, group_.shard_rows(rows, device())), static_cast<double>(rows.size())};
   }
-  at::Tensor latents(std::int64_t global_rows) { return group_.shard(torch::randn({global_rows, z_dim()}, s_.noise)); }
+  at::Tensor latents(std::int64_t global_rows) {
+    return group_.shard(torch::randn({global_rows, z_dim()}, s_.noise)).to(device());
+  }
+  const at::Device& device() const { return spec_.device; }
 
   void step(std::string_view optimizer, torch::nn::Module& module) {
     group_.sum_gradients(module);
@@ -91,7 +118,7 @@ class Loop {
         const auto logits_fake = s_.d().forward(fake.detach());
         at::Tensor loss;
         if (objective == models::Objective::kWassersteinGp) {
-          const auto epsilon = group_.shard(torch::rand({static_cast<std::int64_t>(batch)}, s_.noise));
+          const auto epsilon = group_.shard(torch::rand({static_cast<std::int64_t>(batch)}, s_.noise)).to(device());
           const auto penalty = gradient_penalty([&](const at::Tensor& x) { return s_.d().forward(x); }, real,
                                                 fake.detach(), epsilon);
           loss = logits_fake.sum() - logits_real.sum() + spec_.train.gp_lambda * penalty.sum();
@@ -105,7 +132,7 @@ class Loop {
         loss = loss / divisor;
         loss.backward();
         step("opt_d", s_.d());
-        out.loss_d = loss.item<double>();
+        out.loss_d = dist::host_double(loss);
       }
     }
     // Generator: make D call its samples real (WGAN-GP and hinge: raise the critic's score of them).
@@ -117,7 +144,7 @@ class Loop {
                         divisor;
     loss_g.backward();
     step("opt_g", s_.g());
-    out.loss_g = loss_g.item<double>();
+    out.loss_g = dist::host_double(loss_g);
     return out;
   }
 
@@ -133,10 +160,11 @@ class Loop {
     auto& dp = *dp_;
     const auto rows = dp.sampler.next();
     DpStep step{.divisor = dp.expected_batch, .sampled = static_cast<std::int64_t>(rows.size())};
-    const auto real = records_.index_select(0, group_.shard_rows(rows));
+    const auto real = records_.index_select(0, group_.shard_rows(rows, device()));
     step.fake = s_.g().forward(latents(dp.fake_rows));
     const auto input = torch::cat({real, step.fake.detach()});
-    const auto target = torch::cat({torch::ones({real.size(0)}), torch::zeros({step.fake.size(0)})});
+    const auto on_device = torch::TensorOptions().device(device());
+    const auto target = torch::cat({torch::ones({real.size(0)}, on_device), torch::zeros({step.fake.size(0)}, on_device)});
     for (auto* layer : dp.layers) layer->set_capture(true);
     const auto row_loss = F::binary_cross_entropy_with_logits(
         s_.d().forward(input), target, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
@@ -147,7 +175,7 @@ class Loop {
         dp.layers, {dp.options.max_grad_norm, dp.options.noise_multiplier, dp.expected_batch}, dp.noise,
         /*adds_noise=*/group_.rank == 0, [&](std::vector<at::Tensor>& sums) { group_.sum(sums); });
     s_.optimizer("opt_d").step();
-    step.loss = row_loss.detach().sum().item<double>() / step.divisor;
+    step.loss = dist::host_double(row_loss.detach().sum()) / step.divisor;
     step.clipped_rows = stats.clipped_fraction * static_cast<double>(stats.samples);
     step.rows = static_cast<double>(stats.samples);
     return step;
@@ -170,7 +198,7 @@ class Loop {
     loss.backward();
     group_.sum_gradients(*s_.nets.encoder);
     step("opt_g", s_.g());
-    return {.loss_g = loss.item<double>()};
+    return {.loss_g = dist::host_double(loss)};
   }
 
   // Larsen et al. 2016, Alg. 1: x̃ = Dec(z ~ q(z|x)), x_p = Dec(z ~ N(0, I)); D learns x real, x̃ and x_p fake;
@@ -211,7 +239,7 @@ class Loop {
     }
     step("opt_e", *s_.nets.encoder);
     step("opt_g", s_.g());
-    return {.loss_d = loss_d.item<double>(), .loss_g = (loss_encoder + loss_decoder).item<double>()};
+    return {.loss_d = dist::host_double(loss_d), .loss_g = dist::host_double(loss_encoder + loss_decoder)};
   }
 
   // ---- MEDGAN's pretraining: the autoencoder learns to reconstruct the binary records (BCE) ------------
@@ -224,7 +252,7 @@ class Loop {
         batch;
     loss.backward();
     step("opt_ae", *s_.nets.autoencoder);
-    return {.loss_g = loss.item<double>()};
+    return {.loss_g = dist::host_double(loss)};
   }
 
   const RunSpec& spec_;
@@ -247,6 +275,7 @@ RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std:
               records.sizes());
   std::filesystem::create_directories(spec.run_dir);
   const auto shape = records.sizes().slice(1).vec();
+  const auto data = records.to(spec.device);  // once per run
 
   // The state a run starts from: seeded weights, batch order and DP state (again when a checkpoint fails to load).
   std::optional<TrainState> state;
@@ -292,7 +321,7 @@ RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std:
   auto& s = *state;
   auto& sampler = *batches;
 
-  Loop loop(spec, records, s, sampler, dp, result);
+  Loop loop(spec, data, s, sampler, dp, result);
   const auto& group = loop.group();
   if (group.ranks > 1) {
     const auto sum = [&](const at::Tensor& x) { return spec.group->all_reduce_sum_differentiable(x); };
@@ -305,6 +334,7 @@ RunResult train_model(const RunSpec& spec, const at::Tensor& records, const std:
     const auto losses = loop.iteration(it);
     // The group's losses and its vote on stopping travel in one all-reduce per iteration.
     const double stop_vote = spec.interrupt && spec.interrupt() ? 1.0 : 0.0;
+    // host: the losses and the stop vote travel over MPI.
     std::vector<at::Tensor> record{
         torch::tensor({losses.loss_d, losses.loss_g, losses.clipped_rows, losses.rows, stop_vote}, torch::kFloat64)};
     group.sum(record);

@@ -39,6 +39,11 @@ struct RunSpec {
   // Rank 0 of the group writes the checkpoints and the release.
   dist::TensorComm* group = nullptr;
   std::uint64_t seed = 0;          // weights, latent draws and batch order all derive from it
+  // Where it trains (dist/device.h). Weights are initialised and every random draw is made on the CPU, then moved:
+  // the same draws on every device. bf16: forward and backward under CUDA autocast (bfloat16 matrix products,
+  // float32 weights and optimiser); ignored on the CPU.
+  at::Device device = at::kCPU;
+  bool bf16 = false;
   // What the run was asked with (the job's hash): a checkpoint written with other settings is not resumed.
   std::string settings;
   std::filesystem::path run_dir;   // receives checkpoint.pt and the release (models/zoo.h: generator.pt, ...)
@@ -73,8 +78,9 @@ inline std::filesystem::path discriminator_file(const std::filesystem::path& run
 // every other model. A run has pretraining_iterations(spec) + spec.train.iterations in all.
 std::int64_t pretraining_iterations(const RunSpec& spec);
 
-// records: (N, 1, 32, 32) images in [-1, 1], or (N, features) records (medgan). on_step runs after every iteration (the coordinator uses it
-// to answer other ranks while this one trains).
+// records: (N, 1, 32, 32) images in [-1, 1], or (N, features) records (medgan), on any device (moved to
+// spec.device once). on_step runs after every iteration (the coordinator uses it to answer other ranks while this
+// one trains). The returned networks are on spec.device.
 RunResult train_model(const RunSpec& spec, const at::Tensor& records,
                        const std::function<void(std::int64_t)>& on_step = {});
 

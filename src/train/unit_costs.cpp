@@ -44,6 +44,7 @@ const ModelCost& ModelCosts::of(const std::string& name) {
   // Iterations: the difference between runs of 1 and 3 iterations leaves set-up and saving out.
   std::vector<std::int64_t> records_shape{2 * train_.batch_size};
   records_shape.insert(records_shape.end(), shape_.begin(), shape_.end());
+  // host: `ganleaks plan` times this process's CPU (the GPU speed-up is applied after).
   const auto records = torch::rand(records_shape) * 2 - 1;
   const auto run = [&](std::int64_t iterations) {
     auto train = train_;

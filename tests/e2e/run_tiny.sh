@@ -130,4 +130,17 @@ changed=$(config_for changed "$work/two" 's/^iterations = 40/iterations = 41/')
 sum_before=$(sha256sum "$work/two/tiny/results.h5")
 expect_user_error "other experiment in the folder" "different config" "$root/launch/mpi" -n 2 "$bin" run "$changed"
 [ "$sum_before" = "$(sha256sum "$work/two/tiny/results.h5")" ] || fail "earlier results were modified"
+
+echo "== devices: every record says where its job ran; cuda without a GPU is one line, exit 2"
+"$python" - "$work/two/tiny/results.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    groups = [f["runs"][name] for name in f["runs"]] + [f["attacks"][name] for name in f["attacks"]]
+    devices = {g.attrs["device"] for g in groups}
+    assert devices <= {"cpu", "cuda:0"} and devices, devices
+PY
+if ! "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+  expect_user_error "cuda without a GPU" 'experiment.device = "cuda"' "$root/launch/mpi" -n 2 "$bin" run \
+    "$(config_for gpuless "$work/gpuless" 's/^seeds = \[3\]/seeds = [3]\ndevice = "cuda"/')"
+fi
 echo "e2e: all checks passed"

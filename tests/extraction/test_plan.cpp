@@ -160,6 +160,7 @@ TEST(ExtractionPlan, EveryKeyReachesTheJobHashes) {
   base.extraction.refiners = {"mh", "drs"};
   base.extraction.defenses = {"linear", "semantic", "gaussian-noise", "adversarial-noise", "gaussian-filter", "jpeg"};
   base.features.torchscript_model = "features.pt";  // so that features.extractor = "torchscript" is a valid change
+  base.experiment.deterministic = false;           // so that experiment.tf32 = true is a valid change
   const auto usage = test_support::key_usage<Config>(
       base, [](const std::string& text) { return parse_config(text, "key-usage.toml"); },
       [](const Config& c) { return test_support::job_hashes(make_plan(c).jobs); });

@@ -94,7 +94,7 @@ void Task::count(const runner::Job& job, const Spec& spec, const runner::RunCont
     file.root().set_attr("job_hash", job.hash);
     file.root().set_attr("sum", sum);
     file.root().set_attr("resumed_from", resumed_from);
-    dist::record_placement(file.root(), dist::placement(context.world.rank(), 1));
+    dist::record_placement(file.root(), dist::placement(context.world.rank(), 1, context.device));
   });
 }
 
@@ -119,7 +119,7 @@ void Task::gather(const runner::Job& job, const Spec& spec, const runner::RunCon
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);
     file.root().write("values", std::span<const std::int64_t>(values));
-    dist::record_placement(file.root(), dist::placement(0, world.size()));
+    dist::record_placement(file.root(), dist::placement(0, world.size(), context.device));
   });
 }
 

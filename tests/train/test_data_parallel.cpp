@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "dist/comm.h"
+#include "dist/device.h"
 #include "dist/nccl.h"
 #include "dist/tensor_comm.h"
 #include "metrics/fid.h"
@@ -176,15 +177,20 @@ TEST(DataParallel, SameWeightsAsOneRankForWganGp) { expect_group_matches_single_
 
 // The NCCL backend needs a GPU per rank; on CPU machines (CI) it is compiled and linked, and this skips.
 TEST(Nccl, AllReduceOnTheGpu) {
-  if (!dist::NcclGroup::compiled() || dist::NcclGroup::cuda_device_count() == 0) {
+  if (!dist::NcclGroup::compiled() || dist::usable_gpus() == 0) {
     GTEST_SKIP() << "no NCCL backend or no CUDA device";
   }
   const auto world = dist::Comm::world();
-  dist::TensorComm comm(world);
-  const int device = dist::NcclGroup::device_for(world.local_rank());
+  const int device = dist::choose_device("cuda", world.local_rank()).index();
   std::vector<at::Tensor> tensors{torch::full({1000}, world.rank() + 1.0f, torch::Device(torch::kCUDA, device)),
                                   torch::full({10}, 1.0, torch::TensorOptions().dtype(torch::kFloat64).device(torch::kCUDA, device))};
-  comm.all_reduce(tensors);
+  if (world.size() == 1) {  // TensorComm skips a group of one: call NCCL itself
+    dist::NcclGroup nccl(world, device);
+    for (auto& t : tensors) nccl.all_reduce(t, dist::ReduceOp::kSum);
+  } else {
+    dist::TensorComm comm(world);
+    comm.all_reduce(tensors);
+  }
   const float total = world.size() * (world.size() + 1) / 2.0f;
   EXPECT_TRUE(torch::allclose(tensors[0].cpu(), torch::full({1000}, total)));
   EXPECT_TRUE(torch::allclose(tensors[1].cpu(), torch::full({10}, static_cast<double>(world.size()), torch::kFloat64)));
