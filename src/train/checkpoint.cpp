@@ -57,7 +57,7 @@ void save_checkpoint(const std::filesystem::path& file, const std::string& setti
 std::int64_t load_checkpoint(const std::filesystem::path& file, TrainState& s, BatchSampler& sampler,
                              std::optional<DpState>& dp, RunResult& result) {
   torch::serialize::InputArchive archive;
-  archive.load_from(file.string(), s.nets.generator->parameters().front().device());  // optimiser states land there
+  archive.load_from(file.string(), s.g().device());  // optimiser states land there
   for (const auto& [name, module] : s.nets.modules()) {
     torch::serialize::InputArchive part;
     archive.read(name, part);
