@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "attacks/line_search.h"
+#include "attacks/tensor_vectors.h"
 #include "dist/device.h"
 
 #include <algorithm>
@@ -153,8 +155,9 @@ LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Ten
 
 LatentSearchResult powell_batched(const LatentObjective& objective, const at::Tensor& z0, const PowellOptions& options) {
   TORCH_CHECK(z0.dim() == 2 && z0.size(0) > 0, "powell_batched: expected (Q, d) latents, got ", z0.sizes());
-  TORCH_CHECK(options.max_iterations > 0 && options.line_evaluations >= 2 && options.bracket > 0,
-              "powell_batched: max_iterations > 0, line_evaluations >= 2 and bracket > 0 required");
+  TORCH_CHECK(options.max_iterations > 0 && options.line_evaluations >= 2 && options.bracket > 0 &&
+                  options.brent_tolerance > 0,
+              "powell_batched: max_iterations > 0, line_evaluations >= 2, bracket > 0 and brent_tolerance > 0 required");
   torch::NoGradGuard no_grad;
   const auto q_count = z0.size(0), dim = z0.size(1);
   auto z = z0.detach().to(torch::kFloat32).clone();
@@ -197,9 +200,57 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
     }
     z.index_copy_(0, rows, x + best_t.unsqueeze(1) * u);
     f.index_copy_(0, rows, best_f);
+    return best_t;
+  };
+  // scipy's unbounded line search, one coroutine per query; each round evaluates every pending request at once.
+  auto line_minimise_brent = [&](const at::Tensor& rows, const at::Tensor& u) {
+    const auto n = rows.numel();
+    const auto x = z.index_select(0, rows);
+    const auto phi0 = to_vector<double>(f.index_select(0, rows).to(torch::kFloat64));
+    std::vector<double> values(n);
+    std::vector<BrentLineSearch> searches;
+    std::vector<std::int64_t> asking;
+    for (std::int64_t i = 0; i < n; ++i) {
+      searches.push_back(brent_line_search(phi0[i], &values[i], options.brent_tolerance));
+      if (searches.back().advance()) asking.push_back(i);
+    }
+    while (!asking.empty()) {
+      std::vector<double> steps;
+      for (const auto i : asking) steps.push_back(searches[i].step());
+      const auto which = torch::tensor(asking, torch::kInt64).to(rows.device());
+      const auto t = torch::tensor(steps, torch::kFloat64).to(z.device()).to(torch::kFloat32);
+      const auto phi = to_vector<double>(
+          evaluate(rows.index_select(0, which), x.index_select(0, which) + t.unsqueeze(1) * u.index_select(0, which))
+              .to(torch::kFloat64));
+      std::vector<std::int64_t> still;
+      for (std::size_t j = 0; j < asking.size(); ++j) {
+        values[asking[j]] = phi[j];
+        if (searches[asking[j]].advance()) still.push_back(asking[j]);
+      }
+      asking = std::move(still);
+    }
+    std::vector<double> best_t(n), best_f(n);
+    for (std::int64_t i = 0; i < n; ++i) std::tie(best_t[i], best_f[i]) = searches[i].best();
+    const auto t = torch::tensor(best_t, torch::kFloat64).to(z.device()).to(torch::kFloat32);
+    z.index_copy_(0, rows, x + t.unsqueeze(1) * u);
+    f.index_copy_(0, rows, torch::tensor(best_f, torch::kFloat64).to(z.device()).to(torch::kFloat32));
+    return t;
+  };
+  // With Brent the whole method follows scipy's Powell: the sweep's convergence is tested before Powell's
+  // extrapolation (and no extrapolation follows the last sweep), the net move is taken from scipy's x1 (below),
+  // and the new direction is that move scaled by its line search's step, not a unit vector.
+  const bool as_scipy = options.line_search == LineSearch::kBrent;
+  // Minimises along u (one direction per row) and returns the step taken per row.
+  auto minimise_along = [&](const at::Tensor& rows, const at::Tensor& u) {
+    return as_scipy ? line_minimise_brent(rows, u) : line_minimise(rows, u);
+  };
+  auto converged = [](const at::Tensor& f_before, const at::Tensor& f_after) {  // scipy's ftol = 1e-4
+    return 2.0 * (f_before - f_after) <= 1e-4 * (f_before.abs() + f_after.abs()) + 1e-20;
   };
 
   auto active = torch::ones({q_count}, real.dtype(torch::kBool));
+  // scipy measures a sweep's net move from where the previous sweep ended *before* its extra line search (its x1).
+  auto origin = z.clone();
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
     const auto rows = rows_of(active);
     if (rows.numel() == 0) break;
@@ -208,7 +259,7 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
     auto biggest_index = torch::zeros({rows.numel()}, real.dtype(torch::kInt64));
     for (std::int64_t i = 0; i < dim; ++i) {
       const auto f_before = f.index_select(0, rows);
-      line_minimise(rows, directions.index_select(0, rows).select(1, i));
+      minimise_along(rows, directions.index_select(0, rows).select(1, i));
       const auto drop = f_before - f.index_select(0, rows);
       const auto larger = drop > biggest_drop;
       biggest_drop = torch::where(larger, drop, biggest_drop);
@@ -216,30 +267,43 @@ LatentSearchResult powell_batched(const LatentObjective& objective, const at::Te
       if (options.progress) options.progress((iteration + static_cast<double>(i + 1) / dim) / options.max_iterations);
     }
     // Powell's test: replace the direction of largest decrease by the net move of this sweep, if that helps.
-    const auto z_end = z.index_select(0, rows), f_end = f.index_select(0, rows);
-    const auto moved = z_end - z_start;
-    const auto f_extrapolated = evaluate(rows, z_end + moved);
-    const auto t1 = 2.0 * (f_start - 2.0 * f_end + f_extrapolated) * (f_start - f_end - biggest_drop).square();
-    const auto t2 = biggest_drop * (f_start - f_extrapolated).square();
+    auto tested = torch::ones({rows.numel()}, real.dtype(torch::kBool));  // positions in `rows` that take the test
+    if (as_scipy) {
+      const auto done = converged(f_start, f.index_select(0, rows));
+      active.index_copy_(0, rows, ~done);
+      if (iteration + 1 == options.max_iterations) break;
+      tested = ~done;
+    }
+    const auto keep = rows_of(tested);
+    if (keep.numel() == 0) continue;
+    const auto test_rows = rows.index_select(0, keep), drop = biggest_drop.index_select(0, keep);
+    const auto f_begin = f_start.index_select(0, keep);
+    const auto z_end = z.index_select(0, test_rows), f_end = f.index_select(0, test_rows);
+    const auto moved = z_end - (as_scipy ? origin.index_select(0, test_rows) : z_start.index_select(0, keep));
+    if (as_scipy) origin.index_copy_(0, test_rows, z_end);
+    const auto f_extrapolated = evaluate(test_rows, z_end + moved);
+    const auto t1 = 2.0 * (f_begin - 2.0 * f_end + f_extrapolated) * (f_begin - f_end - drop).square();
+    const auto t2 = drop * (f_begin - f_extrapolated).square();
     const auto norm = moved.norm(2, 1);
-    const auto replace = (f_extrapolated < f_start) & (t1 < t2) & (norm > 0);
+    const auto replace = (f_extrapolated < f_begin) & (t1 < t2) & (norm > 0);
     if (dist::host_bool(replace.any())) {
       const auto which = rows_of(replace);
-      const auto replace_rows = rows.index_select(0, which);
-      const auto unit = moved.index_select(0, which) / norm.index_select(0, which).unsqueeze(1);
-      line_minimise(replace_rows, unit);
-      const auto host_rows = dist::to_host(replace_rows), host_biggest = dist::to_host(biggest_index.index_select(0, which));
+      const auto replace_rows = test_rows.index_select(0, which);
+      const auto along = as_scipy ? moved.index_select(0, which)
+                                  : moved.index_select(0, which) / norm.index_select(0, which).unsqueeze(1);
+      const auto step = minimise_along(replace_rows, along);
+      const auto direction = as_scipy ? along * step.unsqueeze(1) : along;
+      const auto host_rows = dist::to_host(replace_rows), host_step = dist::to_host(step);
+      const auto host_biggest = dist::to_host(biggest_index.index_select(0, keep).index_select(0, which));
       for (std::int64_t j = 0; j < replace_rows.numel(); ++j) {
+        if (as_scipy && host_step[j].item<float>() == 0) continue;  // scipy keeps the set when the step is zero
         const auto row = host_rows[j].item<std::int64_t>();
         const auto big = host_biggest[j].item<std::int64_t>();
         directions[row][big].copy_(directions[row][dim - 1]);
-        directions[row][dim - 1].copy_(unit[j]);
+        directions[row][dim - 1].copy_(direction[j]);
       }
     }
-    // scipy's stopping rule: relative decrease of the sweep below ftol = 1e-4.
-    const auto f_now = f.index_select(0, rows);
-    const auto converged = 2.0 * (f_start - f_now) <= 1e-4 * (f_start.abs() + f_now.abs()) + 1e-20;
-    active.index_copy_(0, rows, ~converged);
+    if (!as_scipy) active.index_copy_(0, rows, ~converged(f_start, f.index_select(0, rows)));
   }
   return {z, f, evaluations};
 }

@@ -8,9 +8,10 @@
 //  - lbfgs_batched: white-box. L-BFGS (Nocedal & Wright, Alg. 7.4/7.5) with a per-query weak-Wolfe
 //    bisection line search (Lewis & Overton) on gradients from autograd.
 //  - powell_batched: partial black-box. Powell's conjugate-direction method (Numerical Recipes 10.7, as
-//    scipy's `Powell`) with per-query direction sets; each line minimisation is a golden-section search
-//    with a fixed number of evaluations on [-bracket, +bracket], so all queries advance in lock step and
-//    every objective call is one batch. Objective values only: no gradients.
+//    scipy's `Powell`) with per-query direction sets. Each line minimisation is either a golden-section
+//    search with a fixed number of evaluations on [-bracket, +bracket] (all queries in lock step), or
+//    scipy's unbounded bracket-then-Brent search (attacks/line_search.h; evaluations differ per query, and
+//    each round's requests of all queries are one objective call). Objective values only: no gradients.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -44,10 +45,14 @@ struct LbfgsOptions {
 
 LatentSearchResult lbfgs_batched(const LatentObjective& objective, const at::Tensor& z0, const LbfgsOptions& options);
 
+enum class LineSearch { kGolden, kBrent };
+
 struct PowellOptions {
   int max_iterations = 10;   // sweeps over all directions (the reference code's maxiter)
-  int line_evaluations = 10; // golden-section evaluations per line minimisation
-  double bracket = 1.0;      // each line search looks at steps in [-bracket, +bracket] along the direction
+  LineSearch line_search = LineSearch::kGolden;
+  int line_evaluations = 10; // kGolden: evaluations per line minimisation
+  double bracket = 1.0;      // kGolden: each line search looks at steps in [-bracket, +bracket] along the direction
+  double brent_tolerance = 1e-2;  // kBrent: relative tolerance on the step (scipy's Powell: xtol * 100)
   SearchProgress progress = {};  // after every direction of every sweep
 };
 

@@ -3,6 +3,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "attacks/tensor_vectors.h"
 #include "core/seeding.h"
 
@@ -100,6 +102,22 @@ std::vector<double> realness_scores(const models::Networks& model, const at::Ten
   torch::NoGradGuard no_grad;
   model.train(false);
   return to_vector<double>(models::realness(model, queries).to(torch::kFloat64));
+}
+
+std::vector<double> euclidean_from_mse(const std::vector<double>& mse, std::int64_t dimension) {
+  std::vector<double> out(mse.size());
+  for (std::size_t i = 0; i < mse.size(); ++i) out[i] = std::sqrt(mse[i] * static_cast<double>(dimension));
+  return out;
+}
+
+std::vector<double> squared_calibrated_scores(const std::vector<double>& distance_victim,
+                                              const std::vector<double>& distance_reference) {
+  TORCH_CHECK(distance_victim.size() == distance_reference.size(), "squared_calibrated_scores: sizes differ");
+  std::vector<double> scores(distance_victim.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    scores[i] = -(distance_victim[i] * distance_victim[i] - distance_reference[i] * distance_reference[i]);
+  }
+  return scores;
 }
 
 std::vector<double> membership_scores(const std::vector<double>& loss_victim,

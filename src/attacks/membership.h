@@ -1,8 +1,10 @@
 #pragma once
 // Membership-inference building blocks shared by the settings (GAN-Leaks, Chen et al. CCS 2020).
 //
-// Every reconstruction setting scores a query x by -L(x, R(x|G)) with L = per-pixel MSE; calibration
-// (Sec. 5.6) subtracts the same loss under a reference model: L_cal = L(x, R(x|G_v)) - L(x, R(x|G_r)).
+// Every setting scores a query x by -L(x) for a per-query loss L; calibration (Sec. 5.6) subtracts the same
+// loss under a reference model, L_cal = L(x | G_v) - L(x | G_r), on the values the reference code subtracts
+// (tools/eval_roc.py): `fbb` the Euclidean distance to the nearest generated sample, `pbb`/`wb` the
+// reconstruction loss MSE + lambda_lpips * LPIPS (docs/attacks.md, "Calibration").
 // Functions here work on one rank's tensors of generated samples (models/sampling.h); sharding and gathering
 // live in the membership task (membership/attack_job.cpp).
 #include <ATen/core/Tensor.h>
@@ -59,9 +61,19 @@ std::vector<double> log_kernel_sum(const at::Tensor& queries, const at::Tensor& 
 // discriminator's logit or, for the VAE, the ELBO.
 std::vector<double> realness_scores(const models::Networks& model, const at::Tensor& queries);
 
+// fbb's loss, the Euclidean distance ||x - R(x|G)||_2 over the D values of a record, from the exact per-value
+// MSE that the search returns: sqrt(D * MSE). (For binary records: the square root of the Hamming count.)
+std::vector<double> euclidean_from_mse(const std::vector<double>& mse, std::int64_t dimension);
+
 // Turns per-query losses into membership scores (higher = member). Without a reference, score = -L_v;
 // with one, score = -(L_v - L_r).
 std::vector<double> membership_scores(const std::vector<double>& loss_victim,
                                       const std::vector<double>* loss_reference);
+
+// fbb calibrated on squared distances, -(d_v^2 - d_r^2): the variant ganleaks reported before issue #17
+// (as MSE_v - MSE_r, the same ranking), kept as `fbb-squared` beside the reference's d_v - d_r. The two rank
+// queries differently: d_v^2 - d_r^2 = (d_v - d_r)(d_v + d_r).
+std::vector<double> squared_calibrated_scores(const std::vector<double>& distance_victim,
+                                              const std::vector<double>& distance_reference);
 
 }  // namespace ganleaks::attacks

@@ -109,7 +109,7 @@ class AttackRun {
 
   Losses losses(Release& model, const std::string& role) {
     const auto& s = job_.setting;
-    if (s == "fbb") return {nearest(generated(model)).values, {}, {}};
+    if (s == "fbb") return {attacks::euclidean_from_mse(nearest(generated(model)).values, flat_.size(1)), {}, {}};
     if (s == "mc") return monte_carlo(model);
     if (s == "domias") return domias_generated(model);
     if (s == "dis") return discriminator(model);
@@ -316,6 +316,8 @@ class AttackRun {
 
   Losses partial_black_box(Release& model) const {
     attacks::PowellOptions options{.max_iterations = cfg_.pbb_iterations,
+                                   .line_search = cfg_.pbb_line_search == "brent" ? attacks::LineSearch::kBrent
+                                                                                  : attacks::LineSearch::kGolden,
                                    .line_evaluations = cfg_.pbb_line_evaluations,
                                    .bracket = cfg_.pbb_bracket};
     const auto nearest_index = cfg_.pbb_init == "nn" ? nearest(generated(model)).index : std::vector<std::int64_t>{};

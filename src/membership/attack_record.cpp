@@ -36,6 +36,15 @@ void write_intervals(const io::H5Group& group, const std::vector<double>& scores
   }
 }
 
+// What the stored per-query `distance` (and `distance_reference`) is: the value the score subtracts.
+std::string distance_measure(const std::string& setting) {
+  if (setting == "fbb") return "Euclidean distance to the nearest generated sample";
+  if (setting == "pbb" || setting == "wb") return "reconstruction loss MSE + lambda_lpips * LPIPS";
+  if (setting == "dis") return "-realness (discriminator logit, ELBO for the VAE)";
+  if (setting == "mc") return "-(fraction of generated samples within the radius)";
+  return "-log density (Gaussian kernel estimate)";  // domias
+}
+
 }  // namespace
 
 void write_attack_record(const std::filesystem::path& path, const Job& job, const Config& config,
@@ -46,20 +55,33 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
   const auto& level = job.level;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double epsilon = job.dp ? job.dp->epsilon : nan;  // SPEC §5: NaN without DP
+  // One group per reported variant: raw, calibrated, and for fbb also calibrated on squared distances.
+  struct Variant {
+    std::string name, setting;
+    bool calibrated;
+    std::vector<double> scores;
+  };
+  std::vector<Variant> variants;
+  for (const bool calibrated : cfg.calibrated) {
+    variants.push_back({attack_group_name(job.name, calibrated), job.setting, calibrated,
+                        attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr)});
+    if (calibrated && job.setting == "fbb") {
+      variants.push_back({squared_calibration_group_name(job.name), "fbb-squared", true,
+                          attacks::squared_calibrated_scores(victim.loss, reference.loss)});
+    }
+  }
   io::commit_record(path, [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);  // the resume marker's settings (runner/plan.h)
-    for (const bool calibrated : cfg.calibrated) {
-      const auto scores = attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr);
+    for (const auto& [name, setting, calibrated, scores] : variants) {
       const auto roc = metrics::roc_curve(scores, queries.is_member);
-      const auto name = attack_group_name(job.name, calibrated);
       const auto group = file.root().create_group(name);
       group.set_attr("job_hash", job.hash);
       dist::record_placement(group, where);
       group.set_attr("wall_seconds", seconds);
       group.set_attr("model", job.model);
       group.set_attr("train_size", job.train_size);
-      group.set_attr("setting", job.setting);
+      group.set_attr("setting", setting);
       group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));
       group.set_attr("seed", static_cast<std::int64_t>(job.seed));
       group.set_attr("privacy", level.display());
@@ -84,6 +106,7 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
         group.write("generator_evaluations", std::span<const std::int64_t>(victim.evaluations));
       }
       group.write("score", std::span<const double>(scores));
+      group.set_attr("distance_measure", distance_measure(job.setting));
       group.write("distance", std::span<const double>(victim.loss));
       if (calibrated) group.write("distance_reference", std::span<const double>(reference.loss));
       group.write("is_member", std::span<const std::uint8_t>(queries.is_member));

@@ -33,6 +33,7 @@ struct AttackConfig {
   static constexpr std::string_view kSection = "attack";
   static constexpr std::array<std::string_view, 6> kSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
   static constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
+  static constexpr std::array<std::string_view, 2> kLineSearches{"golden", "brent"};
 
   std::vector<std::string> settings{"fbb", "dis"};
   std::vector<bool> calibrated{false, true};
@@ -46,11 +47,12 @@ struct AttackConfig {
   int wb_max_evaluations = 1000;
   int wb_history = 20;
   int wb_restarts = 1;
-  std::string wb_init = "random";
+  std::string wb_init = "zero";  // the reference code's default (wb_*.py, pbb_*.py)
   int pbb_iterations = 10;
+  std::string pbb_line_search = "golden";
   int pbb_line_evaluations = 10;
   double pbb_bracket = 1.0;
-  std::string pbb_init = "nn";
+  std::string pbb_init = "zero";
 
   bool any_calibrated() const;
 
@@ -85,16 +87,20 @@ struct AttackConfig {
     v.integer("wb_history", wb_history, {1, 1000}, "`wb`: L-BFGS history length");
     v.integer("wb_restarts", wb_restarts, {1, 100}, "`wb`: starts per query; the lowest loss is kept");
     v.choice("wb_init", wb_init, kLatentInits,
-             "`wb`: the first start (the latent of the nearest generated sample, zeros, or a seeded random draw); "
-             "further restarts are random");
+             "`wb`: the first start: zeros (the reference code's default), the latent of the query's nearest "
+             "generated sample, or a seeded N(0, I) draw per query; further restarts are random");
     v.integer("pbb_iterations", pbb_iterations, {1, 10'000}, "`pbb`: Powell sweeps over all latent directions");
+    v.choice("pbb_line_search", pbb_line_search, kLineSearches,
+             "`pbb` line minimisation: `golden` (a fixed number of evaluations on a bounded interval, all queries in "
+             "lock step) or `brent` (scipy's Powell line search, as the reference code: unbounded bracketing, then "
+             "Brent's method to a relative step tolerance of 1e-2; evaluations differ per query)");
     v.integer("pbb_line_evaluations", pbb_line_evaluations, {2, 1000},
-              "`pbb`: generator queries per line minimisation (golden section)");
+              "`pbb` with `golden`: generator queries per line minimisation");
     v.real("pbb_bracket", pbb_bracket, FloatRange{0.0, 1e3, true, false},
-           "`pbb`: each line minimisation searches steps in [-bracket, bracket]");
+           "`pbb` with `golden`: each line minimisation searches steps in [-bracket, bracket]");
     v.choice("pbb_init", pbb_init, kLatentInits,
-             "`pbb` start: the latent of the query's nearest generated sample (as the reference code), zeros, or a "
-             "seeded random draw");
+             "`pbb` start: zeros (the reference code's default), the latent of the query's nearest generated sample, "
+             "or a seeded N(0, I) draw per query");
   }
   bool operator==(const AttackConfig&) const = default;
 };

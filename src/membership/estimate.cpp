@@ -57,8 +57,10 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
       if (spec.setting == "mc" || spec.setting == "domias") per_model = samples + queries * k * search_pair;
       if (spec.setting == "dis") per_model = queries * u.sample;
       if (spec.setting == "pbb") {
+        // Brent's evaluations per line vary per query; 12 is about what they take on DCGAN victims (docs/attacks.md).
+        const double per_line = a.pbb_line_search == "brent" ? 12.0 : a.pbb_line_evaluations;
         per_model = (a.pbb_init == "nn" ? samples : 0) +
-                    queries * a.pbb_iterations * config_.model.z_dim * a.pbb_line_evaluations * u.sample;
+                    queries * a.pbb_iterations * config_.model.z_dim * per_line * u.sample;
       }
       if (spec.setting == "wb") {
         per_model = (a.wb_init == "nn" ? samples : 0) + queries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;

@@ -48,6 +48,8 @@ std::string job_inputs(const Config& c, const SectionTexts& sections, const JobS
     text += fmt::format("|seed{:016x}", spec.training_seed);
   } else {
     text += sections.attack + fmt::format("|m{}", query_count(c, spec.train_size));
+    // fbb's loss became the Euclidean distance (issue #17; it was the MSE): its calibrated scores changed.
+    if (spec.setting == "fbb") text += "|fbb euclidean";
   }
   return text;
 }
@@ -67,6 +69,7 @@ std::string reference_run_name(std::uint64_t seed, const std::string& model_tag)
 std::string attack_group_name(const std::string& attack, bool calibrated) {
   return attack + (calibrated ? "-cal" : "-uncal");
 }
+std::string squared_calibration_group_name(const std::string& attack) { return attack_group_name(attack, true) + "-squared"; }
 
 Plan make_plan(const Config& config) {
   Plan plan;

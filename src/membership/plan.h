@@ -43,5 +43,7 @@ std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const s
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");
 // The result group of one attack variant: "<attack id>-cal" or "<attack id>-uncal".
 std::string attack_group_name(const std::string& attack, bool calibrated);
+// fbb's second calibrated group, calibrated on squared distances (setting "fbb-squared"): "<attack id>-cal-squared".
+std::string squared_calibration_group_name(const std::string& attack);
 
 }  // namespace ganleaks::membership

@@ -154,6 +154,20 @@ TEST(Scores, CalibrationSubtractsTheReferenceLoss) {
   EXPECT_EQ(membership_scores(victim, &reference), (std::vector<double>{2.0, -3.0}));
 }
 
+// fbb's loss is the Euclidean distance sqrt(D * MSE); calibrating distances and squared distances can order two
+// queries oppositely (hand-computed): A with d_v = 3, d_r = 2 and B with d_v = 1.5, d_r = 0. Distances:
+// -(3 - 2) = -1 > -(1.5 - 0) = -1.5, A looks more like a member; squared: -(9 - 4) = -5 < -(2.25 - 0), B does.
+TEST(Scores, FbbCalibratesDistancesNotSquaredDistances) {
+  EXPECT_EQ(euclidean_from_mse({0.25, 1.0, 0.0}, 4), (std::vector<double>{1.0, 2.0, 0.0}));
+  const std::vector<double> victim{3.0, 1.5}, reference{2.0, 0.0};
+  const auto by_distance = membership_scores(victim, &reference);
+  const auto by_square = squared_calibrated_scores(victim, reference);
+  EXPECT_EQ(by_distance, (std::vector<double>{-1.0, -1.5}));
+  EXPECT_EQ(by_square, (std::vector<double>{-5.0, -2.25}));
+  EXPECT_GT(by_distance[0], by_distance[1]);
+  EXPECT_LT(by_square[0], by_square[1]);
+}
+
 // Every model of the zoo scores each query on its own in eval mode (the `dis` setting reads single queries),
 // whatever batch statistics it uses in training: scores of one query alone equal those inside a batch.
 TEST(Dis, RealnessPerQueryIndependentOfBatchForEveryModel) {

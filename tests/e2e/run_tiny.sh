@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end through the real executable and real Open MPI ranks:
 #  1. tiny sweep (every attack setting) on 1, 2 and 4 ranks: each results.h5 follows the contract, scores
-#     bitwise identical;
+#     bitwise identical; calibrated fbb/pbb/wb scores recomputed as the GAN-Leaks reference code does;
 #  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment;
 #  3. a run killed (SIGKILL, all ranks) in the middle of training resumes from its checkpoint and ends with
 #     the same scores as an uninterrupted run;
@@ -31,6 +31,7 @@ c4=$(config_for four "$work/four")
 grep -q "| dcgan | fbb | yes |" "$work/two.log" || fail "run did not print the leak table"
 "$python" "$here/check_results.py" "$work/one/tiny/results.h5" "$work/two/tiny/results.h5"
 "$python" "$here/check_results.py" "$work/one/tiny/results.h5" "$work/four/tiny/results.h5"
+"$python" "$root/tests/membership/check_calibration.py" "$work/one/tiny/results.h5"
 for f in config.toml provenance.toml report.md report.csv logs/rank-0.log logs/rank-1.log; do
   [ -s "$work/two/tiny/$f" ] || fail "missing $f"
 done
@@ -79,7 +80,7 @@ zoo_two=$(config_for zoo_two "$work/zoo_two" "$zoo_edit")
 "$root/launch/mpi" -n 1 "$bin" run "$zoo_one" > "$work/zoo_one.log" 2>&1 || { cat "$work/zoo_one.log"; fail "model sweep, 1 rank"; }
 "$root/launch/mpi" -n 2 "$bin" run "$zoo_two" > "$work/zoo_two.log" 2>&1 || { cat "$work/zoo_two.log"; fail "model sweep, 2 ranks"; }
 "$python" "$here/check_results.py" "$work/zoo_one/tiny/results.h5" "$work/zoo_two/tiny/results.h5"
-grep -q "| n | model | FID (8×8 px) | AUC dis | AUC fbb | AUC wb |" "$work/zoo_two/tiny/report.md" || fail "no model comparison in the report"
+grep -q "| n | model | FID (8×8 px) | AUC dis | AUC fbb | AUC fbb-squared | AUC wb |" "$work/zoo_two/tiny/report.md" || fail "no model comparison in the report"
 grep -q "| vae | wb | yes |" "$work/zoo_two.log" || fail "no VAE rows in the leak table"
 
 echo "== MEDGAN on a CSV of binary records, members from classes 0-1"
