@@ -157,7 +157,9 @@ TEST(MembershipPlan, JobHashesAreStableAcrossVersions) {
   const auto hashes = test_support::job_hashes(make_plan(demo).jobs);
   EXPECT_EQ(hashes.at("reference-s0"), "6f913ab5a730ed5e");
   EXPECT_EQ(hashes.at("victim-n64-s0"), "cc765f21ac6ea5b1");
-  EXPECT_EQ(hashes.at("fbb-n1024-s0"), "9ced1184905803c1");
+  // Attack hashes changed once on purpose (issue #17: fbb calibrated on distances, pbb/wb start from zero by
+  // default, attack.pbb_line_search): finished attacks are redone, trained models are kept.
+  EXPECT_EQ(hashes.at("fbb-n1024-s0"), "f7d95caa8f6225e0");
 }
 
 // Every key reaches the plan: changed alone, each key that affects results changes some job's hash (or the jobs),
