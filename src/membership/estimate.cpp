@@ -57,7 +57,8 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
       if (spec.setting == "mc" || spec.setting == "domias") per_model = samples + queries * k * search_pair;
       if (spec.setting == "dis") per_model = queries * u.sample;
       if (spec.setting == "pbb") {
-        // Brent's evaluations per line vary per query; 12 is about what they take on DCGAN victims (docs/attacks.md).
+        // Brent's evaluations per line vary per query; 12 is about what they took on the DCGAN victims of
+        // configs/attacks.toml (README, "Every attack": 3 633-3 803 per query over 3 sweeps of 100 directions).
         const double per_line = a.pbb_line_search == "brent" ? 12.0 : a.pbb_line_evaluations;
         per_model = (a.pbb_init == "nn" ? samples : 0) +
                     queries * a.pbb_iterations * config_.model.z_dim * per_line * u.sample;
