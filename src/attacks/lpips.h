@@ -9,18 +9,20 @@
 #include <filesystem>
 #include <memory>
 
+#include "attacks/perceptual.h"
+
 namespace ganleaks::attacks {
 
-class Lpips {
+class Lpips final : public PerceptualDistance {
  public:
   // Throws UserError naming the file when it is missing, not TorchScript, or breaks the contract above.
   // The model runs on `device` (the images it is given must be there).
   Lpips(const std::filesystem::path& file, int channels, int image_size, const at::Device& device = at::kCPU);
-  ~Lpips();
+  ~Lpips() override;
   Lpips(Lpips&&) noexcept;
 
   // Per-row distances between flattened images a and b, (B, channels * image_size^2) each; differentiable.
-  at::Tensor operator()(const at::Tensor& a, const at::Tensor& b) const;
+  at::Tensor operator()(const at::Tensor& a, const at::Tensor& b) const override;
 
  private:
   struct Impl;

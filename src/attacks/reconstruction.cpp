@@ -7,13 +7,13 @@
 namespace ganleaks::attacks {
 namespace {
 
-// The attack's loss of each query at its latent: float64 MSE plus the LPIPS term, without the regulariser.
+// The attack's loss of each query at its latent: float64 MSE plus the perceptual term, without the regulariser.
 at::Tensor reconstruction_loss(models::GeneratorBase& generator, const at::Tensor& queries, const at::Tensor& z,
                                const ReconstructionLoss& loss) {
   torch::NoGradGuard no_grad;
   const auto images = generator.forward(z).reshape({z.size(0), -1});
   auto out = (queries.to(torch::kFloat64) - images.to(torch::kFloat64)).square().mean(1);
-  if (loss.lambda_lpips > 0) out += loss.lambda_lpips * (*loss.lpips)(images, queries).to(torch::kFloat64);
+  if (loss.lambda_lpips > 0) out += loss.lambda_lpips * (*loss.perceptual)(images, queries).to(torch::kFloat64);
   return out;
 }
 
@@ -27,12 +27,13 @@ void freeze(models::GeneratorBase& generator) {
 LatentObjective reconstruction_objective(models::GeneratorBase& generator, const at::Tensor& queries,
                                          const ReconstructionLoss& loss) {
   TORCH_CHECK(queries.dim() == 2, "reconstruction_objective: expected flattened queries (Q, D), got ", queries.sizes());
-  TORCH_CHECK(loss.lambda_lpips == 0 || loss.lpips, "reconstruction_objective: lambda_lpips > 0 needs an LPIPS model");
+  TORCH_CHECK(loss.lambda_lpips == 0 || loss.perceptual,
+              "reconstruction_objective: lambda_lpips > 0 needs a perceptual distance");
   return [&generator, queries, loss](const at::Tensor& z, const at::Tensor& rows) mutable {
     const auto images = generator.forward(z).reshape({z.size(0), -1});
     const auto targets = queries.index_select(0, rows);
     auto value = (images - targets).square().mean(1);
-    if (loss.lambda_lpips > 0) value = value + loss.lambda_lpips * (*loss.lpips)(images, targets);
+    if (loss.lambda_lpips > 0) value = value + loss.lambda_lpips * (*loss.perceptual)(images, targets);
     if (loss.lambda_reg > 0) value = value + loss.lambda_reg * (z.square().sum(1) - static_cast<double>(z.size(1))).square();
     return value;
   };

@@ -1,6 +1,7 @@
 #pragma once
 // Optimisation-based reconstruction attacks (GAN-Leaks Sec. 5.3, 5.4): R(x|G) = G(z*) with
-//   z* = argmin_z  L(x, G(z)) + lambda_reg * (||z||^2 - dim z)^2,   L = MSE + lambda_lpips * LPIPS
+//   z* = argmin_z  L(x, G(z)) + lambda_reg * (||z||^2 - dim z)^2,   L = MSE + lambda_lpips * P
+// with P a perceptual distance (attacks/perceptual.h: LPIPS, or its offline stand-in)
 // and the attack's loss L(x, G(z*)) (the regulariser only steers the search; SPEC §1).
 //  - white box (`wb`): L-BFGS with gradients through the generator, best of several random starts;
 //  - partial black box (`pbb`): Powell's method on generator outputs only, no gradients.
@@ -12,19 +13,19 @@
 #include <vector>
 
 #include "attacks/latent_search.h"
-#include "attacks/lpips.h"
+#include "attacks/perceptual.h"
 #include "models/networks.h"
 
 namespace ganleaks::attacks {
 
 struct ReconstructionLoss {
   double lambda_reg = 0.001;
-  const Lpips* lpips = nullptr;  // with lambda_lpips > 0
+  const PerceptualDistance* perceptual = nullptr;  // with lambda_lpips > 0
   double lambda_lpips = 0;
 };
 
 struct Reconstruction {
-  std::vector<double> loss;               // L(x, G(z*)) = MSE (float64) + lambda_lpips * LPIPS
+  std::vector<double> loss;               // L(x, G(z*)) = MSE (float64) + lambda_lpips * P
   std::vector<std::int64_t> evaluations;  // generator evaluations per query (all restarts)
 };
 

@@ -1,10 +1,6 @@
 // The classifier job: the network behind every extraction FID and class histogram (SPEC §4), trained once per
 // setting and cached for every experiment under the same results_dir; and the check of a user's feature network.
-#include <numeric>
-
 #include "core/log.h"
-#include "data/idx.h"
-#include "data/images.h"
 #include "extraction/parts.h"
 
 namespace ganleaks::extraction {
@@ -29,32 +25,24 @@ void train_classifier_job(const Job& job, const Config& config, const runner::La
   const auto dir = classifier_dir(layout, config);
   std::filesystem::create_directories(dir);
   // The evaluator is trained on Fashion-MNIST's training files and tested on its test files, whatever data.pool.
-  const auto tensors = [&](std::string_view part) {
-    const auto set = data::load_fashion_mnist(config.data.path, part);
-    std::vector<std::int64_t> rows(static_cast<std::size_t>(set.count));
-    std::iota(rows.begin(), rows.end(), std::int64_t{0});
-    return std::pair{data::images_to_tensor(set, rows, 32), std::vector<std::int64_t>(set.labels.begin(), set.labels.end())};
-  };
-  const auto [train_images, train_labels] = tensors("train");
-  const auto [test_images, test_labels] = tensors("test");
   const auto& f = config.features;
-  log::info(fmt::format("classifier: training on {} images, {} iterations", train_images.size(0), f.classifier_iterations));
-  const auto model = models::train_classifier(train_images, train_labels, classifier_options(config),
-                                              {.iterations = static_cast<int>(f.classifier_iterations),
-                                               .batch_size = f.classifier_batch_size, .lr = f.classifier_lr, .seed = job.seed,
-                                               .device = device,
-                                               .on_step = [&](int) {
-                                                 if (between_steps) between_steps();
-                                               }});
-  const double accuracy = models::classifier_accuracy(model, test_images, test_labels);
+  log::info(fmt::format("classifier: training on Fashion-MNIST's training file, {} iterations", f.classifier_iterations));
+  const auto trained = models::train_fashion_mnist_classifier(
+      config.data.path, "train", 32, classifier_options(config),
+      {.iterations = static_cast<int>(f.classifier_iterations), .batch_size = f.classifier_batch_size,
+       .lr = f.classifier_lr, .seed = job.seed, .device = device, .on_step = [&](int) {
+         if (between_steps) between_steps();
+       }});
+  const auto& model = trained.model;
+  const double accuracy = trained.test_accuracy;
   models::save_classifier(model, classifier_file(dir));
   io::commit_record(classifier_record(dir), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     const auto r = file.root();
     r.set_attr("job_hash", job.hash);
     r.set_attr("test_accuracy", accuracy);
-    r.set_attr("train_records", train_images.size(0));
-    r.set_attr("test_records", test_images.size(0));
+    r.set_attr("train_records", trained.train_records);
+    r.set_attr("test_records", trained.test_records);
     r.set_attr("iterations", f.classifier_iterations);
     r.set_attr("feature_dim", static_cast<std::int64_t>(f.classifier_feature_dim));
     r.set_attr("cache_key", classifier_cache_key(config));
@@ -62,7 +50,7 @@ void train_classifier_job(const Job& job, const Config& config, const runner::La
     r.set_attr("wall_seconds", std::chrono::duration<double>(Clock::now() - start).count());
     dist::record_placement(r, dist::placement(rank, 1, device.str()));
   });
-  log::info(fmt::format("classifier: test accuracy {:.4f} ({} test images), cached in {}", accuracy, test_images.size(0),
+  log::info(fmt::format("classifier: test accuracy {:.4f} ({} test images), cached in {}", accuracy, trained.test_records,
                         dir.string()));
 }
 

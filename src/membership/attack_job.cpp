@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "attacks/lpips.h"
+#include "attacks/perceptual.h"
 #include "attacks/membership.h"
 #include "attacks/reconstruction.h"
 #include "core/log.h"
@@ -20,6 +21,7 @@
 #include "dist/collectives.h"
 #include "dist/placement.h"
 #include "membership/attack_record.h"
+#include "membership/perceptual_job.h"
 #include "models/zoo.h"
 
 namespace ganleaks::membership {
@@ -70,7 +72,13 @@ class AttackRun {
     distance_ = in.pool.binary() ? attacks::Distance::kHamming : attacks::Distance::kL2;
     calibrate_ = std::ranges::find(cfg_.calibrated, true) != cfg_.calibrated.end();
     if (cfg_.lambda_lpips > 0 && (job.setting == "pbb" || job.setting == "wb")) {
-      lpips_ = std::make_unique<attacks::Lpips>(cfg_.lpips_model, 1, in.config.data.image_size, in.device);
+      const int channels = static_cast<int>(queries_tensor_.size(1)), side = in.config.data.image_size;
+      if (cfg_.perceptual == "classifier") {
+        perceptual_ = std::make_unique<attacks::ClassifierPerceptual>(
+            load_perceptual_classifier(in.layout, in.config, in.device), channels, side);
+      } else {
+        perceptual_ = std::make_unique<attacks::Lpips>(cfg_.lpips_model, channels, side, in.device);
+      }
     }
   }
 
@@ -270,7 +278,7 @@ class AttackRun {
   }
 
   attacks::ReconstructionLoss reconstruction_loss() const {
-    return {.lambda_reg = cfg_.lambda_reg, .lpips = lpips_.get(), .lambda_lpips = cfg_.lambda_lpips};
+    return {.lambda_reg = search_lambda_reg(in_.config, job_.model), .perceptual = perceptual_.get(), .lambda_lpips = cfg_.lambda_lpips};
   }
 
   // A search's first start for queries [first, first + count): `init` is "nn" (the latent of each query's
@@ -340,7 +348,7 @@ class AttackRun {
   attacks::Distance distance_ = attacks::Distance::kL2;  // Hamming for binary records
   bool calibrate_ = false;
   double domias_bandwidth_ = 0;
-  std::unique_ptr<attacks::Lpips> lpips_;  // pbb/wb with lambda_lpips > 0
+  std::unique_ptr<attacks::PerceptualDistance> perceptual_;  // pbb/wb with lambda_lpips > 0
 };
 
 }  // namespace

@@ -39,7 +39,7 @@ void write_intervals(const io::H5Group& group, const std::vector<double>& scores
 // What the stored per-query `distance` (and `distance_reference`) is: the value the score subtracts.
 std::string distance_measure(const std::string& setting) {
   if (setting == "fbb") return "Euclidean distance to the nearest generated sample";
-  if (setting == "pbb" || setting == "wb") return "reconstruction loss MSE + lambda_lpips * LPIPS";
+  if (setting == "pbb" || setting == "wb") return "reconstruction loss MSE + lambda_lpips * perceptual distance";
   if (setting == "dis") return "-realness (discriminator logit, ELBO for the VAE)";
   if (setting == "mc") return "-(fraction of generated samples within the radius)";
   return "-log density (Gaussian kernel estimate)";  // domias
@@ -98,9 +98,10 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
         for (const auto& [key, value] : reference.attrs) group.set_attr(key + "_reference", value);
       }
       if (job.setting == "wb" || job.setting == "pbb") {
-        group.set_attr("lambda_reg", cfg.lambda_reg);
+        group.set_attr("lambda_reg", search_lambda_reg(config, job.model));
         group.set_attr("lambda_lpips", cfg.lambda_lpips);
         group.set_attr("lpips_model", cfg.lpips_model);
+        group.set_attr("perceptual", cfg.perceptual);
         const auto sum = std::accumulate(victim.evaluations.begin(), victim.evaluations.end(), std::int64_t{0});
         group.set_attr("generator_evaluations_per_query", static_cast<double>(sum) / total);
         group.write("generator_evaluations", std::span<const std::int64_t>(victim.evaluations));

@@ -15,13 +15,18 @@ namespace {
 void check(const Config& c) {
   const auto fail = [&](const std::string& message) { throw ConfigError(fmt::format("{}: {}", c.source, message)); };
   if (const auto problem = c.experiment.problem(); !problem.empty()) fail(problem);
-  if (c.attack.lambda_lpips > 0 && c.attack.lpips_model.empty()) {
+  if (c.attack.lambda_lpips > 0 && c.attack.perceptual == "lpips" && c.attack.lpips_model.empty()) {
     fail(fmt::format("attack.lambda_lpips = {} needs attack.lpips_model, the path of a TorchScript LPIPS model "
                      "(docs/attacks.md)", show_real(c.attack.lambda_lpips)));
   }
   if (c.attack.lambda_lpips > 0 && !c.data.images()) {
     fail(fmt::format("attack.lambda_lpips = {} compares images, but data.dataset = {} holds records; set "
                      "attack.lambda_lpips = 0", show_real(c.attack.lambda_lpips), quote(c.data.dataset)));
+  }
+  if (c.attack.uses_perceptual_classifier() && c.data.pool == "all") {
+    // The classifier must not have seen a query: it trains on the Fashion-MNIST file the pool leaves out.
+    fail("attack.perceptual = \"classifier\" trains its classifier on the Fashion-MNIST file outside data.pool, and "
+         "data.pool = \"all\" leaves none; set data.pool = \"train\" or \"test\"");
   }
   if (!c.privacy.target_epsilons.empty() && !c.privacy.noise_multipliers.empty()) {
     fail("privacy.target_epsilons and privacy.noise_multipliers are both given; give the privacy levels one way (ε, or σ)");
@@ -54,6 +59,11 @@ void check(const Config& c) {
 
 bool AttackConfig::any_calibrated() const { return std::ranges::find(calibrated, true) != calibrated.end(); }
 
+bool AttackConfig::uses_perceptual_classifier() const {
+  const auto searches = [&](std::string_view setting) { return std::ranges::find(settings, setting) != settings.end(); };
+  return lambda_lpips > 0 && perceptual == "classifier" && (searches("pbb") || searches("wb"));
+}
+
 Config parse_config(std::string_view toml_text, std::string_view source_name,
                     const std::function<std::string(std::string_view)>& other_sections) {
   Config c;
@@ -62,6 +72,10 @@ Config parse_config(std::string_view toml_text, std::string_view source_name,
   std::ranges::sort(c.sweep.train_sizes);
   check(c);
   return c;
+}
+
+double search_lambda_reg(const Config& config, std::string_view model) {
+  return models::model_info(model).latent_norm_penalty ? config.attack.lambda_reg : 0.0;
 }
 
 std::int64_t query_count(const Config& config, std::int64_t train_size) {

@@ -34,6 +34,7 @@ struct AttackConfig {
   static constexpr std::array<std::string_view, 6> kSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
   static constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
   static constexpr std::array<std::string_view, 2> kLineSearches{"golden", "brent"};
+  static constexpr std::array<std::string_view, 2> kPerceptualDistances{"lpips", "classifier"};
 
   std::vector<std::string> settings{"fbb", "dis"};
   std::vector<bool> calibrated{false, true};
@@ -44,6 +45,7 @@ struct AttackConfig {
   double lambda_reg = 0.001;
   double lambda_lpips = 0;
   std::string lpips_model;
+  std::string perceptual = "lpips";
   int wb_max_evaluations = 1000;
   int wb_history = 20;
   int wb_restarts = 1;
@@ -55,6 +57,8 @@ struct AttackConfig {
   std::string pbb_init = "zero";
 
   bool any_calibrated() const;
+  // pbb or wb runs with the classifier's perceptual distance (and so needs the classifier trained first).
+  bool uses_perceptual_classifier() const;
 
   void visit(KeyVisitor& v) {
     v.choices("settings", settings, kSettings,
@@ -77,11 +81,16 @@ struct AttackConfig {
     v.real("lambda_reg", lambda_reg, kRegulariser,
            "weight of `(‖z‖² − dim z)²` added to the `pbb`/`wb` objective during optimisation (not to the score)");
     v.real("lambda_lpips", lambda_lpips, kRegulariser,
-           "weight of LPIPS in the `pbb`/`wb` loss (the paper: 0.2); > 0 needs `lpips_model` and images");
+           "weight of the perceptual distance (`perceptual`) in the `pbb`/`wb` loss, search and score (the paper: 0.2 "
+           "· LPIPS); > 0 needs images");
     v.text("lpips_model", lpips_model, kFilePath,
-           "a TorchScript LPIPS model called as `model(x, y)` on (B, 3, H, W) images in [-1, 1], returning B distances "
-           "((B) or (B, 1, 1, 1)); checked before the run starts. ganleaks ships no weights (none can be downloaded "
-           "here): export one with the `lpips` package and `torch.jit.trace`");
+           "`perceptual = \"lpips\"`: a TorchScript LPIPS model called as `model(x, y)` on (B, 3, H, W) images in "
+           "[-1, 1], returning B distances ((B) or (B, 1, 1, 1)); checked before the run starts. ganleaks ships no "
+           "weights (none can be downloaded here): export one with the `lpips` package and `torch.jit.trace`");
+    v.choice("perceptual", perceptual, kPerceptualDistances,
+             "the perceptual distance `lambda_lpips` weighs: `lpips`, a user's TorchScript LPIPS (`lpips_model`), or "
+             "`classifier`, ganleaks' offline stand-in: LPIPS's formula on a Fashion-MNIST classifier trained on the "
+             "Fashion-MNIST file outside `data.pool` (needs `data.pool` = \"train\" or \"test\"; docs/attacks.md)");
     v.integer("wb_max_evaluations", wb_max_evaluations, {1, 1'000'000},
               "`wb`: generator evaluations (forward + backward) per query and restart");
     v.integer("wb_history", wb_history, {1, 1000}, "`wb`: L-BFGS history length");
@@ -131,6 +140,10 @@ struct Config {
 // section and the rules between them; `other_sections` as read_config's.
 Config parse_config(std::string_view toml_text, std::string_view source_name,
                     const std::function<std::string(std::string_view)>& other_sections = {});
+
+// The weight of the latent norm penalty in the pbb/wb searches against `model`: attack.lambda_reg, or 0 for a
+// model GAN-Leaks' code searches without it (models::ModelInfo::latent_norm_penalty).
+double search_lambda_reg(const Config& config, std::string_view model);
 
 // Query-set size m for a training-set size n: min(n, attack.max_queries).
 std::int64_t query_count(const Config& config, std::int64_t train_size);

@@ -21,6 +21,9 @@ std::vector<std::int64_t> sample_shape(const Config& config) {
   return {data::Pool::load(config.data).rows(std::vector<std::int64_t>{0}).size(1)};  // a user's table
 }
 
+// The perceptual classifier's training at models/classifier.h's defaults: about 40 s on one CPU thread.
+constexpr double kPerceptualClassifierSeconds = 45;
+
 // Nearest-sample search, per (query, generated sample) pair.
 double search_pair_seconds(const std::vector<std::int64_t>& shape) {
   const auto dim = std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
@@ -42,7 +45,9 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
     const auto& spec = plan_.specs[job.id];
     const auto& u = costs.of(spec.model);
     double seconds = 0;
-    if (spec.kind == JobKind::kTrain) {
+    if (spec.kind == JobKind::kPerceptual) {
+      seconds = kPerceptualClassifierSeconds;
+    } else if (spec.kind == JobKind::kTrain) {
       const double pretrain = models::model_info(spec.model).objective == models::Objective::kMedgan
                                   ? 0.5 * static_cast<double>(config_.train.pretrain_iterations)
                                   : 0.0;  // an autoencoder step: about half a GAN iteration

@@ -16,7 +16,14 @@ std::string with_privacy(std::string name, const std::string& privacy) {
 }
 std::string with_model(std::string name, const std::string& tag) { return tag.empty() ? name : tag + "-" + name; }
 
-std::string_view kind_name(JobKind kind) { return kind == JobKind::kTrain ? "train" : "attack"; }
+std::string_view kind_name(JobKind kind) {
+  switch (kind) {
+    case JobKind::kTrain: return "train";
+    case JobKind::kAttack: return "attack";
+    case JobKind::kPerceptual: return "perceptual";
+  }
+  return "";
+}
 std::string_view role_name(const JobSpec& spec) {
   if (spec.kind != JobKind::kTrain) return "";
   return spec.role == Role::kVictim ? "victim" : "reference";
@@ -30,17 +37,29 @@ std::string_view role_name(const JobSpec& spec) {
 struct SectionTexts {  // the resolved sections jobs read, written once per plan (the same text for every job)
   std::string data, train, attack, privacy;
   explicit SectionTexts(const Config& c)
-      : data(section_toml(c, "data")), train(section_toml(c, "train")), attack(section_toml(c, "attack")),
+      : data(section_toml(c, "data")), train(section_toml(c, "train")), attack(without_later_defaults(section_toml(c, "attack"))),
         privacy(section_toml(c, "privacy")) {}
+
+  // Keys added to [attack] after results existed, at their defaults, leave the hashes as they were.
+  static std::string without_later_defaults(std::string text) {
+    for (const std::string_view line : {"perceptual = \"lpips\"\n"}) {
+      if (const auto at = text.find(line); at != std::string::npos) text.erase(at, line.size());
+    }
+    return text;
+  }
 };
 
 std::string job_inputs(const Config& c, const SectionTexts& sections, const JobSpec& spec) {
+  // The perceptual classifier is shared by experiments through its cache: its key is all it reads.
+  if (spec.kind == JobKind::kPerceptual) return perceptual_classifier_key(c);
   auto text = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|||0|0||", kind_name(spec.kind), c.experiment.task, role_name(spec),
                           spec.setting, spec.train_size, spec.seed, spec.level.label, spec.model);
   text += sections.data;
   text += fmt::format("|z{}|w{}|threads{}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank);
   // Only bf16 changes what is computed (fp32 is every earlier version's arithmetic): fp32 jobs keep their hashes.
   if (c.experiment.precision != "fp32") text += "|precision " + c.experiment.precision;
+  // `vaegan` named Larsen's model until issue #17 (now `vaegan-larsen`): its older results are another model's.
+  if (spec.model == "vaegan") text += "|vaegan of GAN-Leaks";
   if (spec.kind == JobKind::kTrain) {
     text += sections.train + fmt::format("|ranks_per_run{}", c.experiment.ranks_per_run);
     text += fmt::format("|holdout{}", holdout_size(c));  // the split: with data.reference_size, n and the seed
@@ -66,6 +85,15 @@ std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const s
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag) {
   return with_model(fmt::format("reference-s{}", seed), model_tag);
 }
+std::string perceptual_classifier_file(const Config& config) { return config.data.pool == "test" ? "train" : "test"; }
+
+std::string perceptual_classifier_key(const Config& config) {
+  // Bump the version when the classifier's architecture or training changes (models/classifier.h defaults).
+  const auto text = fmt::format("perceptual-classifier-v1|{}|{}|{}", config.data.path, perceptual_classifier_file(config),
+                                config.data.image_size);
+  return fmt::format("{:016x}", hash_tag(text));
+}
+
 std::string attack_group_name(const std::string& attack, bool calibrated) {
   return attack + (calibrated ? "-cal" : "-uncal");
 }
@@ -78,7 +106,7 @@ Plan make_plan(const Config& config) {
     job.id = static_cast<int>(plan.jobs.size());
     job.kind = std::string(kind_name(spec.kind));
     job.collective = spec.kind == JobKind::kAttack;  // attacks shard their queries and samples over every rank
-    job.shared = spec.kind == JobKind::kTrain && spec.role == Role::kReference;
+    job.shared = (spec.kind == JobKind::kTrain && spec.role == Role::kReference) || spec.kind == JobKind::kPerceptual;
     if (spec.kind == JobKind::kTrain) spec.training_seed = derive_seed(spec.seed, "run:" + job.name);
     job.inputs = job_inputs(config, sections, spec);
     plan.jobs.push_back(std::move(job));
@@ -102,6 +130,9 @@ Plan make_plan(const Config& config) {
     }
     return it->second;
   };
+  const int perceptual = config.attack.uses_perceptual_classifier()
+                             ? add({.name = std::string(kPerceptualJobName)}, {.kind = JobKind::kPerceptual})
+                             : -1;
   for (const auto& model : config.model.names) {
     const auto tag = model_tag(config, model);
     for (const auto seed : config.experiment.seeds) {
@@ -121,6 +152,7 @@ Plan make_plan(const Config& config) {
             runner::Job attack{.name = with_model(with_privacy(fmt::format("{}-n{}-s{}", setting, n, seed), level.label), tag),
                                .depends_on = {victim}};
             if (reference >= 0) attack.depends_on.push_back(reference);
+            if (perceptual >= 0 && (setting == "pbb" || setting == "wb")) attack.depends_on.push_back(perceptual);
             add(std::move(attack), {.kind = JobKind::kAttack, .model = model, .setting = setting, .train_size = n,
                                     .seed = seed, .level = level, .dp = dp, .victim = victim, .reference = reference});
           }

@@ -14,7 +14,9 @@
 
 namespace ganleaks::membership {
 
-enum class JobKind { kTrain, kAttack };
+// kPerceptual: the classifier behind attack.perceptual = "classifier" (one rank, cached across experiments), which
+// the pbb and wb attacks wait for.
+enum class JobKind { kTrain, kAttack, kPerceptual };
 enum class Role { kVictim, kReference };  // of a training job
 
 // What the task knows of one job (runner::Job holds what the runner needs; both share the id).
@@ -41,6 +43,13 @@ std::string model_tag(const Config& config, const std::string& model);
 std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "",
                             const std::string& model_tag = "");
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");
+// The perceptual distance's classifier (attacks/perceptual.h): the Fashion-MNIST file it trains on (the one
+// data.pool leaves out: "test" for pool "train", "train" for pool "test"), and its cache key, a hash of everything
+// its weights depend on, so that experiments with the same data share one trained classifier.
+std::string perceptual_classifier_file(const Config& config);
+std::string perceptual_classifier_key(const Config& config);
+inline constexpr std::string_view kPerceptualJobName = "perceptual-classifier";
+
 // The result group of one attack variant: "<attack id>-cal" or "<attack id>-uncal".
 std::string attack_group_name(const std::string& attack, bool calibrated);
 // fbb's second calibrated group, calibrated on squared distances (setting "fbb-squared"): "<attack id>-cal-squared".

@@ -18,6 +18,7 @@
 #include "io/h5.h"
 #include "membership/attack_job.h"
 #include "membership/attack_record.h"
+#include "membership/perceptual_job.h"
 #include "membership/report.h"
 #include "metrics/fid.h"
 #include "runner/folder.h"
@@ -60,8 +61,12 @@ Task::~Task() = default;
 std::vector<std::string> Task::folders() const { return {"runs", std::string(kAttacksFolder)}; }
 
 std::filesystem::path Task::output(const runner::Layout& layout, const runner::Job& job) const {
-  return plan_.specs[job.id].kind == JobKind::kTrain ? layout.run_record(job.name)
-                                                      : layout.record(std::string(kAttacksFolder), job.name);
+  switch (plan_.specs[job.id].kind) {
+    case JobKind::kTrain: return layout.run_record(job.name);
+    case JobKind::kAttack: return layout.record(std::string(kAttacksFolder), job.name);
+    case JobKind::kPerceptual: return perceptual_classifier_record(layout, config_);
+  }
+  return {};
 }
 
 std::string Task::describe(const runner::Job& job) const {
@@ -78,7 +83,7 @@ void Task::start(const runner::RunContext& context) {
   at::set_num_threads(config_.experiment.threads_per_rank);
   pool_ = std::make_shared<data::Pool>(data::Pool::load(config_.data));
   // A user-supplied LPIPS model is checked (loaded and probed) before any work starts.
-  if (config_.attack.lambda_lpips > 0 && context.world.is_root()) {
+  if (config_.attack.lambda_lpips > 0 && config_.attack.perceptual == "lpips" && context.world.is_root()) {
     attacks::Lpips(config_.attack.lpips_model, 1, config_.data.image_size, at::Device(context.device));
   }
   for (const auto seed : config_.experiment.seeds) splits(seed);  // impossible sizes: a clean error on every rank
@@ -94,6 +99,10 @@ const data::SeedSplits& Task::splits(std::uint64_t seed) {
 void Task::run(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps) {
   const auto& spec = plan_.specs[job.id];
   if (spec.kind == JobKind::kTrain) return train(job, context, between_steps);
+  if (spec.kind == JobKind::kPerceptual) {
+    return train_perceptual_classifier_job(runner::described(job, spec), config_, context.layout, context.world.rank(),
+                                           at::Device(context.device), between_steps);
+  }
   run_attack_job(runner::described(job, spec),
                  {.config = config_, .layout = context.layout, .world = context.world, .device = at::Device(context.device),
                   .pool = *pool_,
@@ -139,10 +148,12 @@ void Task::assemble(const runner::Layout& layout, const io::H5File& results) con
   }
   for (const auto& job : plan_.jobs) {
     const auto in = io::H5File::open_read(output(layout, job));
-    if (plan_.specs[job.id].kind == JobKind::kAttack) {
-      for (const auto& group : in.root().children()) io::copy_group(in, group, results, "attacks/" + group);
-    } else {
-      io::copy_group(in, "/", results, "runs/" + job.name);
+    switch (plan_.specs[job.id].kind) {
+      case JobKind::kAttack:
+        for (const auto& group : in.root().children()) io::copy_group(in, group, results, "attacks/" + group);
+        break;
+      case JobKind::kTrain: io::copy_group(in, "/", results, "runs/" + job.name); break;
+      case JobKind::kPerceptual: io::copy_group(in, "/", results, "perceptual_classifier"); break;
     }
   }
 }

@@ -14,7 +14,8 @@ enum class Objective {
   kWassersteinGp,  // WGAN-GP critic loss with gradient penalty (PGGAN adds a drift term)
   kHinge,          // SNGAN: relu(1 − D(x)) + relu(1 + D(G(z))); G: −D(G(z))
   kVae,            // negative ELBO
-  kVaegan,         // KL + feature-wise reconstruction + GAN loss, shared decoder/generator
+  kVaeganGanLeaks, // L1 pixel reconstruction + latent and image discriminators (GAN-Leaks' code)
+  kVaeganLarsen,   // KL + feature-wise reconstruction + GAN loss, shared decoder/generator
   kMedgan,         // autoencoder pretraining, then a GAN on decoded codes
 };
 
@@ -27,9 +28,13 @@ struct ModelInfo {
   bool discriminator;  // false: the `dis` attack reads the model's own likelihood bound (VAE: the ELBO)
   bool dp_sgd;         // the discriminator consists of per-sample layers only (DP-SGD possible)
   std::string_view summary;
+  // The pbb/wb searches add attack.lambda_reg · (‖z‖² − dim z)² to their objective. GAN-Leaks' code does for
+  // every model but its VAEGAN (wb_vaegan.py, pbb_vaegan.py: if_norm_reg=False), whose latents follow an
+  // encoder's posterior rather than the prior alone.
+  bool latent_norm_penalty = true;
 };
 
-inline constexpr std::array<ModelInfo, 7> kModels{{
+inline constexpr std::array<ModelInfo, 8> kModels{{
     {"dcgan", Objective::kNonSaturating, Modality::kImages, true, true, "DCGAN (Radford et al. 2016)"},
     {"wgan-gp", Objective::kWassersteinGp, Modality::kImages, true, false,
      "DCGAN networks, WGAN-GP objective (Gulrajani et al. 2017)"},
@@ -37,7 +42,10 @@ inline constexpr std::array<ModelInfo, 7> kModels{{
      "progressive growing 4→32 (Karras et al. 2018)"},
     {"sngan", Objective::kHinge, Modality::kImages, true, false, "spectral normalisation (Miyato et al. 2018)"},
     {"vae", Objective::kVae, Modality::kImages, false, false, "VAE (Kingma & Welling 2014)"},
-    {"vaegan", Objective::kVaegan, Modality::kImages, true, false, "VAEGAN (Larsen et al. 2016)"},
+    {"vaegan", Objective::kVaeganGanLeaks, Modality::kImages, true, false,
+     "VAEGAN as GAN-Leaks trains it: L1 pixel reconstruction, latent and image discriminators", false},
+    {"vaegan-larsen", Objective::kVaeganLarsen, Modality::kImages, true, false,
+     "VAEGAN (Larsen et al. 2016): reconstruction in the discriminator's feature space"},
     {"medgan", Objective::kMedgan, Modality::kRecords, true, false, "MEDGAN, binary records (Choi et al. 2017)"},
 }};
 

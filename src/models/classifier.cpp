@@ -12,6 +12,8 @@
 
 #include "core/errors.h"
 #include "core/seeding.h"
+#include "data/idx.h"
+#include "data/images.h"
 #include "dist/device.h"
 #include "models/archive.h"
 
@@ -91,6 +93,17 @@ at::Tensor ClassifierImpl::features(const at::Tensor& x) {
 
 at::Tensor ClassifierImpl::forward(const at::Tensor& x) { return head_->forward(features(x)); }
 
+std::vector<at::Tensor> ClassifierImpl::block_outputs(const at::Tensor& x) {
+  check_images(options_, x, "Classifier");
+  std::vector<at::Tensor> out;
+  auto h = x;
+  for (auto& layer : *body_) {
+    h = layer.forward(h);
+    if (layer.ptr()->as<nn::ReLUImpl>()) out.push_back(h);
+  }
+  return out;
+}
+
 Classifier train_classifier(const at::Tensor& images, std::span<const std::int64_t> labels,
                             const ClassifierOptions& options, const ClassifierTraining& training) {
   if (images.dim() != 4 || images.size(1) != options.channels || images.size(0) == 0) {
@@ -147,6 +160,28 @@ Classifier train_classifier(const at::Tensor& images, std::span<const std::int64
   }
   model->eval();
   return model;
+}
+
+FashionMnistClassifier train_fashion_mnist_classifier(const std::filesystem::path& data_dir, std::string_view train_file,
+                                                      int image_size, const ClassifierOptions& options,
+                                                      const ClassifierTraining& training) {
+  TORCH_CHECK(train_file == "train" || train_file == "test", "train_fashion_mnist_classifier: no Fashion-MNIST file ",
+              train_file);
+  const auto load = [&](std::string_view file) {
+    const auto set = data::load_fashion_mnist(data_dir, file);
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(set.count));
+    std::iota(rows.begin(), rows.end(), std::int64_t{0});
+    return std::pair{data::images_to_tensor(set, rows, image_size),
+                     std::vector<std::int64_t>(set.labels.begin(), set.labels.end())};
+  };
+  const auto [train_images, train_labels] = load(train_file);
+  const auto [test_images, test_labels] = load(train_file == "train" ? "test" : "train");
+  FashionMnistClassifier out;
+  out.model = train_classifier(train_images, train_labels, options, training);
+  out.test_accuracy = classifier_accuracy(out.model, test_images, test_labels);
+  out.train_records = train_images.size(0);
+  out.test_records = test_images.size(0);
+  return out;
 }
 
 at::Tensor classifier_predictions(const Classifier& shared, const at::Tensor& images) {

@@ -22,6 +22,8 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <string_view>
+#include <vector>
 
 namespace ganleaks::models {
 
@@ -37,6 +39,9 @@ class ClassifierImpl : public torch::nn::Module {
   explicit ClassifierImpl(const ClassifierOptions& options);
   at::Tensor features(const at::Tensor& x);  // (B, channels, H, W), H, W >= 8 -> (B, feature_dim), >= 0
   at::Tensor forward(const at::Tensor& x);   // -> logits (B, classes)
+  // The four convolution blocks' outputs (after each ReLU): (B, w, H/2, W/2), (B, 2w, H/4, W/4) twice and
+  // (B, 4w, H/8, W/8), the layers the perceptual distance compares (attacks/perceptual.h).
+  std::vector<at::Tensor> block_outputs(const at::Tensor& x);
   const ClassifierOptions& options() const { return options_; }
 
  private:
@@ -67,6 +72,18 @@ struct ClassifierTraining {
 // core/seeding.h Rng streams derived from the seed. Bad shapes or labels: std::invalid_argument.
 Classifier train_classifier(const at::Tensor& images, std::span<const std::int64_t> labels,
                             const ClassifierOptions& options, const ClassifierTraining& training);
+
+// A classifier trained on one Fashion-MNIST file of `data_dir` ("train" or "test") and tested on the other, at
+// `image_size` (data/images.h), as the jobs that cache one do: extraction's FID/JS classifier and membership's
+// perceptual distance.
+struct FashionMnistClassifier {
+  Classifier model{nullptr};
+  double test_accuracy = 0;
+  std::int64_t train_records = 0, test_records = 0;
+};
+FashionMnistClassifier train_fashion_mnist_classifier(const std::filesystem::path& data_dir, std::string_view train_file,
+                                                      int image_size, const ClassifierOptions& options,
+                                                      const ClassifierTraining& training);
 
 // The functions below take the model by const reference but share its module (a ModuleHolder): they put it in
 // eval mode.

@@ -71,6 +71,38 @@ at::Tensor VaeganDiscriminatorImpl::forward(const at::Tensor& x) {
   return logit_->forward(features(x)).view({x.size(0)});
 }
 
+PixelVaeganDiscriminatorImpl::PixelVaeganDiscriminatorImpl(const VaeOptions& options) {
+  TORCH_CHECK(options.width > 0 && options.channels > 0,
+              "PixelVaeganDiscriminator: width and channels must be positive");
+  const int w = options.width;
+  const auto halve = [](int in, int out) { return SpectralNormConv2d(in, out, 4, 2, 1); };
+  const auto leaky = [] { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.02)); };
+  features_ = register_module("features", nn::Sequential(halve(options.channels, w), leaky(),  // 16x16
+                                                         halve(w, 2 * w), leaky(),             // 8x8
+                                                         halve(2 * w, 4 * w), leaky(),         // 4x4
+                                                         halve(4 * w, 1),                      // 2x2
+                                                         nn::Flatten()));
+  head_ = register_module("head", SpectralNormLinear(4, 1));
+}
+
+at::Tensor PixelVaeganDiscriminatorImpl::forward(const at::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(2) == 32 && x.size(3) == 32,
+              "PixelVaeganDiscriminator: expected images of shape (B, C, 32, 32), got ", x.sizes());
+  return head_->forward(features_->forward(x)).view({x.size(0)});
+}
+
+LatentDiscriminatorImpl::LatentDiscriminatorImpl(int z_dim) {
+  TORCH_CHECK(z_dim > 0, "LatentDiscriminator: z_dim must be positive");
+  const auto leaky_001 = [] { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.01)); };
+  net_ = register_module("net", nn::Sequential(nn::Linear(z_dim, kHidden), leaky_001(), nn::Linear(kHidden, kHidden),
+                                               leaky_001(), nn::Linear(kHidden, 1)));
+}
+
+at::Tensor LatentDiscriminatorImpl::forward(const at::Tensor& z) {
+  TORCH_CHECK(z.dim() == 2, "LatentDiscriminator: expected latents of shape (B, z_dim), got ", z.sizes());
+  return net_->forward(z).view({z.size(0)});
+}
+
 at::Tensor reparameterise(const Posterior& posterior, at::Generator& gen) {
   check_posterior(posterior, "reparameterise");
   // The generator is a CPU stream: drawn there, then moved (the same ε on every device).
@@ -92,6 +124,13 @@ at::Tensor vae_sample_loss(const at::Tensor& x, const at::Tensor& reconstruction
               "vae_sample_loss: expected a posterior for each of the ", x.size(0), " samples, got mean of shape ",
               posterior.mean.sizes());
   return 0.5 * (x - reconstruction).pow(2).flatten(1).sum(1) + gaussian_kl(posterior);
+}
+
+at::Tensor l1_reconstruction(const at::Tensor& x, const at::Tensor& reconstruction) {
+  TORCH_CHECK(x.dim() >= 2 && x.sizes() == reconstruction.sizes(),
+              "l1_reconstruction: expected x and reconstruction of the same shape (B, ...), got ", x.sizes(), " and ",
+              reconstruction.sizes());
+  return (x - reconstruction).abs().flatten(1).sum(1);
 }
 
 }  // namespace ganleaks::models

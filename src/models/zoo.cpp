@@ -16,6 +16,7 @@ std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> Networks
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> out{{"generator", generator}};
   if (discriminator) out.emplace_back("discriminator", discriminator);
   if (encoder) out.emplace_back("encoder", encoder.ptr());
+  if (latent_discriminator) out.emplace_back("latent_discriminator", latent_discriminator.ptr());
   // medgan: the autoencoder's encoder half (its decoder is saved with the generator, which shares it)
   if (autoencoder) out.emplace_back("autoencoder", autoencoder.ptr());
   return out;
@@ -60,14 +61,20 @@ Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> 
       break;
     }
     case Objective::kVae:
-    case Objective::kVaegan: {
+    case Objective::kVaeganGanLeaks:
+    case Objective::kVaeganLarsen: {
       const VaeOptions o{config.z_dim, config.width, image_channels()};
       n.encoder = ConvEncoder(o);
       n.generator = DcganGenerator(o).ptr();  // the decoder
-      if (n.info->objective == Objective::kVaegan) n.discriminator = VaeganDiscriminator(o).ptr();
       dcgan_init(*n.encoder);
       dcgan_init(*n.generator);
-      if (n.discriminator) dcgan_init(*n.discriminator);
+      if (n.info->objective == Objective::kVaeganLarsen) {
+        n.discriminator = VaeganDiscriminator(o).ptr();
+        dcgan_init(*n.discriminator);
+      } else if (n.info->objective == Objective::kVaeganGanLeaks) {
+        n.discriminator = PixelVaeganDiscriminator(o).ptr();
+        n.latent_discriminator = LatentDiscriminator(config.z_dim);
+      }
       break;
     }
     case Objective::kMedgan: {

@@ -22,9 +22,10 @@ namespace ganleaks::models {
 
 struct Networks {
   const ModelInfo* info = nullptr;
-  std::shared_ptr<GeneratorBase> generator;          // the decoder for vae/vaegan, decoder ∘ codes for medgan
+  std::shared_ptr<GeneratorBase> generator;          // the decoder for the VAEs, decoder ∘ codes for medgan
   std::shared_ptr<DiscriminatorBase> discriminator;  // null for vae
-  ConvEncoder encoder{nullptr};                      // vae, vaegan
+  ConvEncoder encoder{nullptr};                      // vae, vaegan, vaegan-larsen
+  LatentDiscriminator latent_discriminator{nullptr}; // vaegan
   MedganAutoencoder autoencoder{nullptr};            // medgan (shares its decoder with the generator)
 
   // Every module by its file name in a run folder ("generator" → generator.pt), for checkpoints and releases.

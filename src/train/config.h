@@ -31,7 +31,7 @@ struct TrainConfig {
     v.integer("pretrain_iterations", pretrain_iterations, {0, 1'000'000'000},
               "`medgan`: autoencoder steps before the GAN's `iterations`");
     v.real("vaegan_gamma", vaegan_gamma, kRegulariser,
-           "`vaegan`: weight γ of the feature-wise reconstruction in the decoder's loss");
+           "`vaegan-larsen`: weight γ of the feature-wise reconstruction in the decoder's loss");
   }
   bool operator==(const TrainConfig&) const = default;
 };

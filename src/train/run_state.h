@@ -101,8 +101,8 @@ struct Group {
 };
 
 // One run's networks and optimisers. Optimisers by objective: every GAN-like model has "opt_g" (generator)
-// and "opt_d" (discriminator); the VAE one "opt_g" over encoder and decoder; VAEGAN adds "opt_e" (encoder);
-// MEDGAN adds "opt_ae" (autoencoder pretraining).
+// and "opt_d" (discriminator); the VAE one "opt_g" over encoder and decoder; the VAEGANs add "opt_e" (encoder),
+// GAN-Leaks' VAEGAN "opt_dl" (latent discriminator); MEDGAN adds "opt_ae" (autoencoder pretraining).
 struct TrainState {
   models::Networks nets;
   std::vector<std::pair<std::string, std::unique_ptr<torch::optim::Adam>>> optimizers;
@@ -123,8 +123,14 @@ struct TrainState {
     }
     optimizers.emplace_back("opt_g", adam(generator_params, t.lr_g));
     if (nets.discriminator) optimizers.emplace_back("opt_d", adam(nets.discriminator->parameters(), t.lr_d));
-    if (nets.info->objective == models::Objective::kVaegan) {
+    if (nets.info->objective == models::Objective::kVaeganLarsen ||
+        nets.info->objective == models::Objective::kVaeganGanLeaks) {
       optimizers.emplace_back("opt_e", adam(nets.encoder->parameters(), t.lr_g));
+    }
+    if (nets.latent_discriminator) {
+      // GAN-Leaks' VAEGAN: the latent discriminator learns at half the image discriminator's rate (train.py:
+      // 2e-4 against 4e-4).
+      optimizers.emplace_back("opt_dl", adam(nets.latent_discriminator->parameters(), t.lr_d / 2));
     }
     if (nets.autoencoder) optimizers.emplace_back("opt_ae", adam(nets.autoencoder->parameters(), t.lr_g));
   }

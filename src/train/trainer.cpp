@@ -66,7 +66,8 @@ class Loop {
     if (s_.nets.discriminator) s_.d().set_progress(progress);
     switch (s_.nets.info->objective) {
       case models::Objective::kVae: return vae();
-      case models::Objective::kVaegan: return vaegan();
+      case models::Objective::kVaeganGanLeaks: return vaegan_ganleaks();
+      case models::Objective::kVaeganLarsen: return vaegan_larsen();
       case models::Objective::kMedgan:
         if (it < pretraining()) return autoencoder();
         [[fallthrough]];
@@ -181,7 +182,7 @@ class Loop {
     return step;
   }
 
-  // ---- VAE and VAEGAN -------------------------------------------------------------------------------
+  // ---- VAE and the VAEGANs -------------------------------------------------------------------------------
 
   // z ~ q(z|x) by the reparameterisation trick, ε drawn for the global batch like the latents.
   at::Tensor posterior_sample(const models::Posterior& q, std::int64_t global_rows) {
@@ -201,10 +202,63 @@ class Loop {
     return {.loss_g = dist::host_double(loss)};
   }
 
+  // GAN-Leaks' VAEGAN (the authors' gan_models/vaegan/train.py), one iteration on four batches as there:
+  // 1. the latent discriminator Dl learns prior draws N(0, I) as real, encoded records E(x) as fake (BCE);
+  // 2. twice, the image discriminator D learns x as real and G(z ~ N(0, I)) as fake with margin-½ hinge losses
+  //    relu(½ − D(x)) + relu(½ + D(G(z))) (the reference's D(x) is our −D(x): it scores real images low);
+  // 3. encoder and decoder minimise −D(x̃) + BCE(Dl(E(x)), real) + kL1 Σ|x − x̃|, x̃ = G(E(x)): the adversarial
+  //    term is taken on reconstructions only, and Dl stands in for the KL.
+  IterationLosses vaegan_ganleaks() {
+    constexpr int kImageDiscriminatorSteps = 2;
+    constexpr double kL1 = 0.005;  // criterionG's weight of the summed L1 reconstruction
+    constexpr double kMargin = 0.5;
+    auto& dl = *s_.nets.latent_discriminator;
+    IterationLosses out;
+    {
+      const auto [real, batch] = real_batch();
+      const auto rows = static_cast<std::int64_t>(batch);
+      s_.optimizer("opt_dl").zero_grad();
+      const auto encoded = posterior_sample(s_.nets.encoder->forward(real), rows).detach();
+      const auto logits_encoded = dl.forward(encoded), logits_prior = dl.forward(latents(rows));
+      const auto loss =
+          (F::binary_cross_entropy_with_logits(logits_prior, torch::ones_like(logits_prior), kSum) +
+           F::binary_cross_entropy_with_logits(logits_encoded, torch::zeros_like(logits_encoded), kSum)) /
+          batch;
+      loss.backward();
+      step("opt_dl", dl);
+    }
+    for (int k = 0; k < kImageDiscriminatorSteps; ++k) {
+      const auto [real, batch] = real_batch();
+      s_.optimizer("opt_d").zero_grad();
+      const auto fake = s_.g().forward(latents(static_cast<std::int64_t>(batch))).detach();
+      const auto loss = (torch::relu(kMargin - s_.d().forward(real)).sum() +
+                         torch::relu(kMargin + s_.d().forward(fake)).sum()) /
+                        batch;
+      loss.backward();
+      step("opt_d", s_.d());
+      out.loss_d = dist::host_double(loss);
+    }
+    const auto [real, batch] = real_batch();
+    s_.optimizer("opt_e").zero_grad();
+    s_.optimizer("opt_g").zero_grad();
+    const auto encoded = posterior_sample(s_.nets.encoder->forward(real), static_cast<std::int64_t>(batch));
+    const auto reconstruction = s_.g().forward(encoded);
+    const auto logits_latent = dl.forward(encoded);
+    const auto loss = (-s_.d().forward(reconstruction).sum() +
+                       F::binary_cross_entropy_with_logits(logits_latent, torch::ones_like(logits_latent), kSum) +
+                       kL1 * models::l1_reconstruction(real, reconstruction).sum()) /
+                      batch;
+    loss.backward();
+    step("opt_e", *s_.nets.encoder);
+    step("opt_g", s_.g());
+    out.loss_g = dist::host_double(loss);
+    return out;
+  }
+
   // Larsen et al. 2016, Alg. 1: x̃ = Dec(z ~ q(z|x)), x_p = Dec(z ~ N(0, I)); D learns x real, x̃ and x_p fake;
   // the encoder minimises KL + L_llike, the decoder γ L_llike + the GAN loss of x̃ and x_p, where L_llike is
   // ½‖Dis_l(x) − Dis_l(x̃)‖² in the discriminator's feature space (per sample, mean over features).
-  IterationLosses vaegan() {
+  IterationLosses vaegan_larsen() {
     const auto [real, batch] = real_batch();
     const auto rows = static_cast<std::int64_t>(batch);
     const auto q = s_.nets.encoder->forward(real);

@@ -45,7 +45,7 @@ TEST(Lpips, EntersTheWhiteBoxLossAndItsGradient) {
   torch::manual_seed(0);
   models::DcganGenerator g(models::DcganOptions{.z_dim = 4, .width = 4, .channels = 1});
   const auto queries = torch::rand({2, 1024}) * 2 - 1, start = torch::randn({2, 4});
-  const ReconstructionLoss plain{.lambda_reg = 0}, with_lpips{.lambda_reg = 0, .lpips = &lpips, .lambda_lpips = 2.0};
+  const ReconstructionLoss plain{.lambda_reg = 0}, with_lpips{.lambda_reg = 0, .perceptual = &lpips, .lambda_lpips = 2.0};
   const auto a = reconstruct_white_box(*g, queries, {start}, plain, {.max_evaluations = 1});
   const auto b = reconstruct_white_box(*g, queries, {start}, with_lpips, {.max_evaluations = 1});
   torch::NoGradGuard no_grad;

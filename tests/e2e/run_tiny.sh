@@ -2,7 +2,8 @@
 # End to end through the real executable and real Open MPI ranks:
 #  1. tiny sweep (every attack setting) on 1, 2 and 4 ranks: each results.h5 follows the contract, scores
 #     bitwise identical; calibrated fbb/pbb/wb scores recomputed as the GAN-Leaks reference code does;
-#  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment;
+#  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment; wb with
+#     the perceptual term on the offline classifier (trained once, on the file outside the pool, then cached);
 #  3. a run killed (SIGKILL, all ranks) in the middle of training resumes from its checkpoint and ends with
 #     the same scores as an uninterrupted run;
 #  4. DP-SGD victims trained data parallel (ranks_per_run = 2) score as on one rank, within float tolerance;
@@ -44,6 +45,25 @@ grep -q "15 already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "re
 "$bin" plan "$c2" | grep -q "15 of 15 already done" || fail "plan"
 "$bin" report "$c2" | grep -q "| dcgan | dis | no |" || fail "report"
 
+echo "== wb with the perceptual term on the offline classifier"
+perceptual_edit='s/^name = "tiny"/name = "tiny-perceptual"/; s/^settings = .*/settings = ["wb"]\nlambda_lpips = 0.2\nperceptual = "classifier"/'
+perceptual=$(config_for perceptual "$work/perceptual" "$perceptual_edit")
+"$root/launch/mpi" -n 2 "$bin" run "$perceptual" > "$work/perceptual.log" 2>&1 || { cat "$work/perceptual.log"; fail "perceptual run"; }
+"$python" - "$work/perceptual/tiny-perceptual/results.h5" <<'PY' || fail "the perceptual classifier's record and the wb groups"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    c = f["perceptual_classifier"].attrs
+    assert c["trained_on"] == "Fashion-MNIST test file", c["trained_on"]  # the file outside data.pool = "train"
+    assert (c["train_records"], c["test_records"]) == (10000, 60000)
+    assert c["test_accuracy"] > 0.8, c["test_accuracy"]
+    groups = [g for name, g in f["attacks"].items() if name.startswith("wb-")]
+    assert len(groups) == 4, list(f["attacks"])
+    for g in groups:
+        assert g.attrs["perceptual"] == "classifier" and g.attrs["lambda_lpips"] == 0.2, dict(g.attrs)
+PY
+"$root/launch/mpi" -n 2 "$bin" run "$perceptual" > "$work/perceptual-rerun.log" 2>&1 || fail "perceptual rerun"
+grep -q "6 already done" "$work/perceptual-rerun.log" || { cat "$work/perceptual-rerun.log"; fail "the cached classifier was not reused"; }
+
 echo "== killed mid-training, then resumed"
 longer='s/^iterations = 40/iterations = 200/; s/^checkpoint_every = 20/checkpoint_every = 25/'
 whole=$(config_for whole "$work/whole" "$longer")
@@ -74,7 +94,7 @@ grep -q "| dcgan, DP σ=0.8 | fbb | yes |" "$work/dp_two.log" || fail "no DP row
 "$python" "$here/check_results.py" "$work/dp_one/tiny/results.h5" "$work/dp_two/tiny/results.h5" --close
 
 echo "== models of the zoo compared, 1 rank vs 2 ranks"
-zoo_edit='s/^settings = .*/settings = ["fbb", "dis", "wb"]/; s/^z_dim = 16/name = ["pggan", "sngan", "vae", "vaegan"]\nz_dim = 16/'
+zoo_edit='s/^settings = .*/settings = ["fbb", "dis", "wb"]/; s/^z_dim = 16/name = ["pggan", "sngan", "vae", "vaegan", "vaegan-larsen"]\nz_dim = 16/'
 zoo_one=$(config_for zoo_one "$work/zoo_one" "$zoo_edit")
 zoo_two=$(config_for zoo_two "$work/zoo_two" "$zoo_edit")
 "$root/launch/mpi" -n 1 "$bin" run "$zoo_one" > "$work/zoo_one.log" 2>&1 || { cat "$work/zoo_one.log"; fail "model sweep, 1 rank"; }
@@ -82,6 +102,18 @@ zoo_two=$(config_for zoo_two "$work/zoo_two" "$zoo_edit")
 "$python" "$here/check_results.py" "$work/zoo_one/tiny/results.h5" "$work/zoo_two/tiny/results.h5"
 grep -q "| n | model | FID (8×8 px) | AUC dis | AUC fbb | AUC fbb-squared | AUC wb |" "$work/zoo_two/tiny/report.md" || fail "no model comparison in the report"
 grep -q "| vae | wb | yes |" "$work/zoo_two.log" || fail "no VAE rows in the leak table"
+# GAN-Leaks' code searches its VAEGAN's latents without the norm penalty, every other model's with it.
+"$python" - "$work/zoo_two/tiny/results.h5" <<'PY' || fail "the wb searches' latent norm penalty per model"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    groups = []
+    f.visititems(lambda name, obj: groups.append((name, obj)) if "lambda_reg" in obj.attrs else None)
+    assert groups, "no wb group records lambda_reg"
+    for name, group in groups:
+        expected = 0.0 if group.attrs["model"] == "vaegan" else 0.001
+        assert group.attrs["lambda_reg"] == expected, (name, group.attrs["lambda_reg"], expected)
+    assert any(g.attrs["model"] == "vaegan" for _, g in groups), "no vaegan wb group"
+PY
 
 echo "== MEDGAN on a CSV of binary records, members from classes 0-1"
 "$python" - "$work/records.csv" <<'PY'

@@ -279,7 +279,7 @@ TEST(Config, OutOfRange) {
 
 TEST(Config, NotOneOfTheAllowedValues) {
   EXPECT_EQ(error_of("[model]\nname = \"stylegan\"\n"),
-            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan, wgan-gp, pggan, sngan, vae, vaegan, medgan");
+            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan, wgan-gp, pggan, sngan, vae, vaegan, vaegan-larsen, medgan");
   EXPECT_THAT(error_of("[data]\npool = \"val\"\n"),
               HasSubstr("data.pool = \"val\" is not allowed; expected one of: train, test, all"));
   EXPECT_THAT(error_of("[data]\nimage_size = 64\n"),
@@ -335,6 +335,12 @@ TEST(Config, PrivacyLevels) {
   EXPECT_THAT(error_of("[data]\ndataset = \"fashion-mnist-binary\"\n[model]\nname = \"medgan\"\n"
                        "[attack]\nlambda_lpips = 1.0\nlpips_model = \"x.pt\"\n"),
               HasSubstr("attack.lambda_lpips = 1.0 compares images"));
+  // The perceptual classifier needs a Fashion-MNIST file outside the pool; LPIPS needs its model file.
+  EXPECT_THAT(error_of("[data]\npool = \"all\"\n[attack]\nsettings = [\"wb\"]\nlambda_lpips = 0.2\n"
+                       "perceptual = \"classifier\"\n"),
+              HasSubstr("data.pool = \"all\" leaves none; set data.pool = \"train\" or \"test\""));
+  EXPECT_THAT(error_of("[attack]\nsettings = [\"wb\"]\nlambda_lpips = 0.2\n"), HasSubstr("needs attack.lpips_model"));
+  EXPECT_NO_THROW(parse_config("[attack]\nsettings = [\"wb\"]\nlambda_lpips = 0.2\nperceptual = \"classifier\"\n", "t.toml"));
   // The model must fit the data's modality, whichever way round.
   EXPECT_THAT(error_of("[model]\nname = \"medgan\"\n"),
               HasSubstr("model.name = \"medgan\" is a model of records, but data.dataset = \"fashion-mnist\" holds images"));

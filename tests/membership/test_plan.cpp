@@ -162,6 +162,33 @@ TEST(MembershipPlan, JobHashesAreStableAcrossVersions) {
   EXPECT_EQ(hashes.at("fbb-n1024-s0"), "f7d95caa8f6225e0");
 }
 
+// attack.perceptual = "classifier" adds one classifier job (shared, cached by its key) that only the searches
+// wait for; its key follows the Fashion-MNIST file it trains on, the one data.pool leaves out.
+TEST(MembershipPlan, PerceptualClassifierJobFeedsThePbbAndWbAttacks) {
+  auto c = sweep_config();
+  c.attack.settings = {"fbb", "pbb", "wb"};
+  EXPECT_FALSE(std::ranges::any_of(make_plan(c).jobs, [](const runner::Job& j) { return j.kind == "perceptual"; }));
+  c.attack.lambda_lpips = 0.2;
+  c.attack.perceptual = "classifier";
+  const auto plan = make_plan(c);
+  const auto perceptual = std::ranges::find(plan.jobs, std::string(kPerceptualJobName), &runner::Job::name);
+  ASSERT_NE(perceptual, plan.jobs.end());
+  EXPECT_EQ(perceptual->kind, "perceptual");
+  EXPECT_TRUE(perceptual->shared);
+  EXPECT_FALSE(perceptual->collective);
+  EXPECT_EQ(std::ranges::count(plan.jobs, std::string("perceptual"), &runner::Job::kind), 1);
+  for (const auto& job : plan.jobs) {
+    if (job.kind != "attack") continue;
+    const bool searches = job.name.starts_with("pbb") || job.name.starts_with("wb");
+    EXPECT_EQ(std::ranges::count(job.depends_on, perceptual->id), searches ? 1 : 0) << job.name;
+  }
+  EXPECT_EQ(perceptual_classifier_file(c), "test");
+  auto on_test_pool = c;
+  on_test_pool.data.pool = "test";
+  EXPECT_EQ(perceptual_classifier_file(on_test_pool), "train");
+  EXPECT_NE(perceptual_classifier_key(on_test_pool), perceptual_classifier_key(c));
+}
+
 // Every key reaches the plan: changed alone, each key that affects results changes some job's hash (or the jobs),
 // and the keys that say where results go change nothing (tests/core/key_usage.h).
 TEST(MembershipPlan, EveryKeyReachesTheJobHashes) {

@@ -70,6 +70,33 @@ TEST(Classifier, FeaturesAndLogitsHaveTheirShapes) {
   EXPECT_THROW(model->forward(torch::rand({1, 32, 32})), c10::Error);
 }
 
+// The perceptual distance's layers (attacks/perceptual.h): the four convolution blocks after their ReLU.
+TEST(Classifier, BlockOutputsAreTheFourConvolutionBlocks) {
+  torch::manual_seed(0);
+  Classifier model(ClassifierOptions{.width = 4, .feature_dim = 8});
+  model->eval();
+  const auto blocks = model->block_outputs(torch::rand({3, 1, 32, 32}) * 2 - 1);
+  ASSERT_EQ(blocks.size(), 4u);
+  EXPECT_EQ(blocks[0].sizes(), (std::vector<std::int64_t>{3, 4, 16, 16}));
+  EXPECT_EQ(blocks[1].sizes(), (std::vector<std::int64_t>{3, 8, 8, 8}));
+  EXPECT_EQ(blocks[2].sizes(), (std::vector<std::int64_t>{3, 8, 8, 8}));
+  EXPECT_EQ(blocks[3].sizes(), (std::vector<std::int64_t>{3, 16, 4, 4}));
+  for (const auto& b : blocks) EXPECT_GE(b.min().item<float>(), 0.0f);
+}
+
+// The jobs that cache a classifier train it on one Fashion-MNIST file and test it on the other.
+TEST(Classifier, FashionMnistClassifierTrainsOnOneFileAndTestsOnTheOther) {
+  const auto trained = train_fashion_mnist_classifier(data::kFashionMnistDefaultDir, "test", 32,
+                                                      ClassifierOptions{.width = 4, .feature_dim = 8},
+                                                      {.iterations = 3, .batch_size = 16});
+  EXPECT_EQ(trained.train_records, 10000);
+  EXPECT_EQ(trained.test_records, 60000);
+  EXPECT_GE(trained.test_accuracy, 0.0);
+  EXPECT_LE(trained.test_accuracy, 1.0);
+  EXPECT_FALSE(trained.model->is_training());
+  EXPECT_THROW(train_fashion_mnist_classifier(data::kFashionMnistDefaultDir, "all", 32, {}, {}), c10::Error);
+}
+
 // In eval mode BatchNorm uses its running statistics: a sample scores the same alone as inside a batch.
 TEST(Classifier, EvalModeScoresEverySampleOnItsOwn) {
   torch::manual_seed(1);

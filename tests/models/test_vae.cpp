@@ -1,6 +1,8 @@
-// VAE / VAEGAN networks: shapes, the KL and negative ELBO against hand arithmetic, the reparameterisation's
-// moments, and the VAEGAN discriminator scoring every sample on its own.
+// VAE / VAEGAN networks: shapes, the KL, negative ELBO and L1 reconstruction against hand arithmetic, the
+// reparameterisation's moments, Larsen's VAEGAN discriminator scoring every sample on its own, and GAN-Leaks'
+// VAEGAN built with its latent discriminator.
 #include "models/vae.h"
+#include "models/zoo.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
@@ -36,6 +38,56 @@ TEST(Vae, DecoderMakesImagesInRange) {
 TEST(Vae, DecoderIsAGenerator) {
   std::shared_ptr<GeneratorBase> generator = DcganGenerator(kSmall).ptr();
   EXPECT_EQ(generator->forward(torch::randn({2, 10})).sizes(), (std::vector<std::int64_t>{2, 1, 32, 32}));
+}
+
+TEST(Vaegan, LatentDiscriminatorGivesOneLogitPerLatent) {
+  torch::manual_seed(0);
+  LatentDiscriminator discriminator(10);
+  EXPECT_EQ(discriminator->forward(torch::randn({7, 10})).sizes(), (std::vector<std::int64_t>{7}));
+  EXPECT_THROW(discriminator->forward(torch::randn({7, 1, 10})), c10::Error);
+  std::int64_t parameters = 0;
+  for (const auto& p : discriminator->parameters()) parameters += p.numel();
+  EXPECT_EQ(parameters, (10 * 750 + 750) + (750 * 750 + 750) + (750 + 1));  // the reference's 750-unit layers
+}
+
+TEST(Vaegan, L1ReconstructionSumsAbsoluteDifferencesPerSample) {
+  const auto x = torch::tensor({1.0F, -1.0F, 0.5F, 0.0F, 0.25F, -0.5F}).view({2, 3});
+  const auto r = torch::tensor({0.0F, -1.0F, 1.0F, 0.5F, 0.25F, 0.5F}).view({2, 3});
+  const auto l1 = l1_reconstruction(x, r);
+  ASSERT_EQ(l1.sizes(), (std::vector<std::int64_t>{2}));
+  EXPECT_FLOAT_EQ(l1[0].item<float>(), 1.0F + 0.0F + 0.5F);
+  EXPECT_FLOAT_EQ(l1[1].item<float>(), 0.5F + 0.0F + 1.0F);
+  EXPECT_THROW(l1_reconstruction(x, r.view({3, 2})), c10::Error);
+}
+
+// `vaegan` is GAN-Leaks' model (latent and image discriminators, searched without the norm penalty);
+// `vaegan-larsen` Larsen et al.'s (one discriminator whose features measure reconstructions).
+TEST(Vaegan, TheZooBuildsBothVaegans) {
+  const std::vector<std::int64_t> shape{1, 32, 32};
+  const auto names = [](const Networks& n) {
+    std::vector<std::string> out;
+    for (const auto& [name, module] : n.modules()) out.push_back(name);
+    return out;
+  };
+  const auto ganleaks = make_networks(ModelConfig{.names = {"vaegan"}, .z_dim = 10, .width = 8}, shape);
+  EXPECT_EQ(names(ganleaks), (std::vector<std::string>{"generator", "discriminator", "encoder", "latent_discriminator"}));
+  EXPECT_FALSE(ganleaks.info->latent_norm_penalty);
+  const auto larsen = make_networks(ModelConfig{.names = {"vaegan-larsen"}, .z_dim = 10, .width = 8}, shape);
+  EXPECT_EQ(names(larsen), (std::vector<std::string>{"generator", "discriminator", "encoder"}));
+  EXPECT_TRUE(larsen.info->latent_norm_penalty);
+  EXPECT_NE(std::dynamic_pointer_cast<VaeganDiscriminatorImpl>(larsen.discriminator), nullptr);
+  EXPECT_NE(std::dynamic_pointer_cast<PixelVaeganDiscriminatorImpl>(ganleaks.discriminator), nullptr);
+}
+
+TEST(Vaegan, PixelDiscriminatorScoresEverySampleOnItsOwn) {
+  torch::manual_seed(0);
+  PixelVaeganDiscriminator discriminator(kSmall);
+  const auto x = torch::rand({6, 1, 32, 32}) * 2 - 1;
+  discriminator->eval();  // training-mode forwards advance the spectral norm's power iteration
+  const auto together = discriminator->forward(x);
+  ASSERT_EQ(together.sizes(), (std::vector<std::int64_t>{6}));
+  EXPECT_TRUE(torch::allclose(together.slice(0, 2, 3), discriminator->forward(x.slice(0, 2, 3)), 1e-5, 1e-6));
+  EXPECT_THROW(discriminator->forward(torch::zeros({6, 1, 28, 28})), c10::Error);
 }
 
 TEST(Vaegan, DiscriminatorFeaturesAndLogits) {
