@@ -31,9 +31,8 @@ LatentObjective reconstruction_objective(models::GeneratorBase& generator, const
               "reconstruction_objective: lambda_lpips > 0 needs a perceptual distance");
   return [&generator, queries, loss](const at::Tensor& z, const at::Tensor& rows) mutable {
     const auto images = generator.forward(z).reshape({z.size(0), -1});
-    const auto targets = queries.index_select(0, rows);
-    auto value = (images - targets).square().mean(1);
-    if (loss.lambda_lpips > 0) value = value + loss.lambda_lpips * (*loss.perceptual)(images, targets);
+    auto value = (images - queries.index_select(0, rows)).square().mean(1);
+    if (loss.lambda_lpips > 0) value = value + loss.lambda_lpips * loss.perceptual->to_targets(images, queries, rows);
     if (loss.lambda_reg > 0) value = value + loss.lambda_reg * (z.square().sum(1) - static_cast<double>(z.size(1))).square();
     return value;
   };

@@ -84,6 +84,28 @@ TEST(ClassifierPerceptual, GradientsReachTheImagesNotTheClassifier) {
   for (const auto& p : classifier->parameters()) EXPECT_FALSE(p.grad().defined());
 }
 
+// A search asks for the distances to rows of the same targets at every evaluation: the kept activations of the
+// targets give what the distance gives on the selected rows, and are recomputed once the targets change.
+TEST(ClassifierPerceptual, DistancesToKeptTargetsEqualTheDistance) {
+  auto classifier = small_classifier();
+  const ClassifierPerceptual distance(classifier, 1, kSide);
+  auto targets = images(5);
+  const auto rows = torch::tensor(std::vector<std::int64_t>{4, 0, 2});
+  for (int round = 0; round < 2; ++round) {  // the second round reads the kept activations
+    const auto a = images(3);
+    EXPECT_TRUE(torch::allclose(distance.to_targets(a, targets, rows), distance(a, targets.index_select(0, rows)), 1e-6, 1e-7));
+  }
+  targets.mul_(-1);  // changed in place: its version moves, the activations are recomputed
+  const auto a = images(3);
+  EXPECT_TRUE(torch::allclose(distance.to_targets(a, targets, rows), distance(a, targets.index_select(0, rows)), 1e-6, 1e-7));
+  const auto other = images(5);  // another tensor
+  EXPECT_TRUE(torch::allclose(distance.to_targets(a, other, rows), distance(a, other.index_select(0, rows)), 1e-6, 1e-7));
+  // Gradients still reach the images through the kept activations.
+  const auto z = images(3).requires_grad_(true);
+  distance.to_targets(z, other, rows).sum().backward();
+  EXPECT_GT(z.grad().abs().sum().item<double>(), 0.0);
+}
+
 // In the reconstruction objective it enters as LPIPS does, MSE + 0.2 · d, and the search descends through it.
 TEST(ClassifierPerceptual, EntersTheReconstructionLossWithItsWeight) {
   auto classifier = small_classifier();
