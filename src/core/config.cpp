@@ -269,6 +269,77 @@ std::string peek_text(std::string_view toml_text, std::string_view source, std::
                                          written(*node), type_name(*node))));
 }
 
+VariantsSplit split_variants(std::string_view toml_text, std::string_view source,
+                             std::span<const std::string_view> overridable) {
+  auto root = parse_toml(toml_text, source);
+  VariantsSplit out{.rest = std::string(toml_text)};  // the text as written when it has no variants
+  if (const auto* node = root.get("variant")) {
+    const auto fail = [&](const std::string& message) { throw ConfigError(one_line(fmt::format("{}: {}", source, message))); };
+    const auto* array = node->as_array();
+    if (!array || !array->is_array_of_tables()) {
+      fail(fmt::format("variant has wrong type ({}); expected [[variant]] tables, each with a label", type_name(*node)));
+    }
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const auto& table = *array->get(i)->as_table();
+      const auto* label = table.get("label");
+      const std::string where = fmt::format("variant[{}]", i);
+      if (!label || !label->is_string()) fail(where + " has no label; expected label = \"<name>\" (1 to 64 characters from [A-Za-z0-9_.-])");
+      ConfigVariant variant{.label = label->as_string()->get()};
+      if (!kName.ok(variant.label)) {
+        fail(fmt::format("{}.label = {} is not allowed; expected {}", where, quote(variant.label), kName.expected));
+      }
+      if (std::ranges::any_of(out.variants, [&](const ConfigVariant& v) { return v.label == variant.label; })) {
+        fail(fmt::format("variant label {} is given twice; expected unique labels", quote(variant.label)));
+      }
+      toml::table sections;
+      for (const auto& [key, value] : table) {
+        if (key.str() == "label") continue;
+        if (!value.is_table() || std::ranges::find(overridable, key.str()) == overridable.end()) {
+          fail(fmt::format("variant {}: '{}' cannot vary between variants; a variant sets keys of [{}] (as "
+                           "`attack.wb_init = \"zero\"`)", quote(variant.label), key.str(), fmt::join(overridable, "], [")));
+        }
+        sections.insert(key.str(), value);
+      }
+      std::ostringstream text;
+      text << sections;
+      variant.overrides = text.str() + "\n";
+      out.variants.push_back(std::move(variant));
+    }
+    root.erase("variant");
+    std::ostringstream rest;
+    rest << root;
+    out.rest = rest.str() + "\n";
+  }
+  return out;
+}
+
+std::string apply_overrides(std::string_view base, const ConfigVariant& variant) {
+  auto root = parse_toml(base, "the resolved config");
+  const auto overrides = parse_toml(variant.overrides, variant.label);
+  for (const auto& [section, keys] : overrides) {
+    auto* target = root.get(section) ? root.get(section)->as_table() : nullptr;
+    if (!target) target = root.insert_or_assign(section, toml::table{}).first->second.as_table();
+    for (const auto& [key, value] : *keys.as_table()) target->insert_or_assign(key, value);
+  }
+  std::ostringstream text;
+  text << root;
+  return text.str() + "\n";
+}
+
+std::string variants_toml(const std::vector<ConfigVariant>& variants) {
+  toml::array tables;
+  for (const auto& v : variants) {
+    auto table = parse_toml(v.overrides, v.label);
+    table.insert("label", v.label);
+    tables.push_back(std::move(table));
+  }
+  if (tables.empty()) return "";
+  toml::table root{{"variant", std::move(tables)}};
+  std::ostringstream text;
+  text << root;
+  return text.str() + "\n";
+}
+
 std::string read_config_file(const std::filesystem::path& file) {
   const std::string name = file.string();
   if (std::error_code ec; std::filesystem::is_directory(file, ec))

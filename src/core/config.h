@@ -205,6 +205,26 @@ std::vector<std::string> undeclared_members(const ConfigVisit& visit);
 // value that is not a string.
 std::string peek_text(std::string_view toml_text, std::string_view source, std::string_view section,
                       std::string_view key, const std::string& fallback);
+// A config's [[variant]] tables: arms of an ablation, each a `label` and keys of some sections set otherwise than
+// in the rest of the file ("[[variant]]\nlabel = \"paper\"\nattack.wb_max_evaluations = 1000").
+struct ConfigVariant {
+  std::string label;
+  std::string overrides;  // TOML of the sections it sets ("[attack]\nwb_max_evaluations = 1000\n")
+  bool operator==(const ConfigVariant&) const = default;
+};
+struct VariantsSplit {
+  std::string rest;                     // the TOML text without its [[variant]] tables
+  std::vector<ConfigVariant> variants;  // in file order
+};
+// Takes the [[variant]] tables out of `toml_text`. ConfigError naming `source` and the variant when one is not a
+// table, has no valid `label` (kName) or repeats one, or sets a key outside the sections in `overridable`.
+VariantsSplit split_variants(std::string_view toml_text, std::string_view source,
+                             std::span<const std::string_view> overridable);
+// `base` (a whole config's TOML) with a variant's overrides applied, key by key.
+std::string apply_overrides(std::string_view base, const ConfigVariant& variant);
+// The [[variant]] tables again, as TOML (what split_variants read back).
+std::string variants_toml(const std::vector<ConfigVariant>& variants);
+
 // The text of a config file; ConfigError naming it when it is missing, a directory or unreadable.
 std::string read_config_file(const std::filesystem::path& file);
 

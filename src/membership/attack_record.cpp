@@ -80,6 +80,7 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
       dist::record_placement(group, where);
       group.set_attr("wall_seconds", seconds);
       group.set_attr("model", job.model);
+      if (!job.variant.empty()) group.set_attr("variant", job.variant);
       group.set_attr("train_size", job.train_size);
       group.set_attr("setting", setting);
       group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));

@@ -66,12 +66,36 @@ bool AttackConfig::uses_perceptual_classifier() const {
 
 Config parse_config(std::string_view toml_text, std::string_view source_name,
                     const std::function<std::string(std::string_view)>& other_sections) {
+  auto split = split_variants(toml_text, source_name, kVariantSections);
   Config c;
   c.source = std::string(source_name);
-  read_config(toml_text, source_name, [&](KeyVisitor& v) { c.visit(v); }, other_sections);
+  read_config(split.rest, source_name, [&](KeyVisitor& v) { c.visit(v); }, other_sections);
   std::ranges::sort(c.sweep.train_sizes);
   check(c);
+  c.variants = std::move(split.variants);
+  arms(c);  // every variant's config is checked like the file's
   return c;
+}
+
+std::vector<Arm> arms(const Config& config) {
+  if (config.variants.empty()) return {{"", config}};
+  Config base = config;
+  base.variants.clear();
+  const auto base_text = to_toml(base);
+  std::vector<Arm> out;
+  for (const auto& variant : config.variants) {
+    const auto source = fmt::format("{}, variant {}", config.source, quote(variant.label));
+    auto arm = parse_config(apply_overrides(base_text, variant), source);
+    const auto fail = [&](const std::string& key, const std::string& why) {
+      throw ConfigError(fmt::format("{}: {} cannot differ between variants: {}", source, key, why));
+    };
+    if (arm.model.names != base.model.names) fail("model.name", "models are compared by listing them in [model] name");
+    if (arm.attack.max_queries != base.attack.max_queries) {
+      fail("attack.max_queries", "every variant attacks the same queries, so that their AUCs compare");
+    }
+    out.push_back({variant.label, std::move(arm)});
+  }
+  return out;
 }
 
 double search_lambda_reg(const Config& config, std::string_view model) {

@@ -122,6 +122,8 @@ struct Config {
   TrainConfig train;
   AttackConfig attack;
   PrivacyConfig privacy;
+  // [[variant]] tables: the arms of an ablation (arms() below); empty for a plain sweep.
+  std::vector<ConfigVariant> variants;
   std::string source;  // the file (or name) it was read from
 
   void visit(KeyVisitor& v) {
@@ -140,6 +142,18 @@ struct Config {
 // section and the rules between them; `other_sections` as read_config's.
 Config parse_config(std::string_view toml_text, std::string_view source_name,
                     const std::function<std::string(std::string_view)>& other_sections = {});
+
+// The sections a [[variant]] may set. Every arm attacks the same queries of the same splits: attack.max_queries
+// and model.name stay the config's own (models are a dimension of their own).
+inline constexpr std::array<std::string_view, 3> kVariantSections{"attack", "model", "train"};
+
+// One arm of the sweep: a variant's label and the config it runs with (the file's, its overrides applied); a
+// config without variants is one arm with an empty label.
+struct Arm {
+  std::string label;
+  Config config;
+};
+std::vector<Arm> arms(const Config& config);
 
 // The weight of the latent norm penalty in the pbb/wb searches against `model`: attack.lambda_reg, or 0 for a
 // model GAN-Leaks' code searches without it (models::ModelInfo::latent_norm_penalty).

@@ -2,6 +2,8 @@
 // models, and the nearest-sample search, timed here (train/unit_costs.h), counted per job.
 #include <torch/torch.h>
 
+#include <map>
+#include <memory>
 #include <numeric>
 
 #include "attacks/membership.h"
@@ -37,24 +39,30 @@ double search_pair_seconds(const std::vector<std::int64_t>& shape) {
 runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const {
   at::set_num_threads(config_.experiment.threads_per_rank);  // one rank's speed
   const auto shape = sample_shape(config_);
-  train::ModelCosts costs(config_.model, config_.train, shape);
-  const auto& a = config_.attack;
+  // Measured per distinct [model] and [train] (arms of [[variant]] tables may set another z_dim or width).
+  std::map<std::string, std::unique_ptr<train::ModelCosts>> costs_by_settings;
+  const auto costs_of = [&](const Config& c) -> train::ModelCosts& {
+    auto& slot = costs_by_settings[section_toml(c, "model") + section_toml(c, "train")];
+    if (!slot) slot = std::make_unique<train::ModelCosts>(c.model, c.train, shape);
+    return *slot;
+  };
   double search_pair = -1;  // measured on first use
   runner::CostEstimate out;
   for (const auto& job : jobs) {
     const auto& spec = plan_.specs[job.id];
-    const auto& u = costs.of(spec.model);
+    const auto& config = config_of(spec);
+    const auto& a = config.attack;
     double seconds = 0;
     if (spec.kind == JobKind::kPerceptual) {
       seconds = kPerceptualClassifierSeconds;
-    } else if (spec.kind == JobKind::kTrain) {
+    } else if (const auto& u = costs_of(config).of(spec.model); spec.kind == JobKind::kTrain) {
       const double pretrain = models::model_info(spec.model).objective == models::Objective::kMedgan
-                                  ? 0.5 * static_cast<double>(config_.train.pretrain_iterations)
+                                  ? 0.5 * static_cast<double>(config.train.pretrain_iterations)
                                   : 0.0;  // an autoencoder step: about half a GAN iteration
-      seconds = (static_cast<double>(config_.train.iterations) * (spec.dp ? kDpStepCost : 1.0) + pretrain) * u.iteration;
+      seconds = (static_cast<double>(config.train.iterations) * (spec.dp ? kDpStepCost : 1.0) + pretrain) * u.iteration;
     } else {
       if (search_pair < 0) search_pair = search_pair_seconds(shape);
-      const double queries = 2.0 * static_cast<double>(query_count(config_, spec.train_size));
+      const double queries = 2.0 * static_cast<double>(query_count(config, spec.train_size));
       const double k = static_cast<double>(a.fbb_samples);
       const double samples = k * u.sample + queries * k * search_pair;  // generate, then search
       double per_model = 0;
@@ -66,7 +74,7 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
         // configs/attacks.toml (README, "Every attack": 3 633-3 803 per query over 3 sweeps of 100 directions).
         const double per_line = a.pbb_line_search == "brent" ? 12.0 : a.pbb_line_evaluations;
         per_model = (a.pbb_init == "nn" ? samples : 0) +
-                    queries * a.pbb_iterations * config_.model.z_dim * per_line * u.sample;
+                    queries * a.pbb_iterations * config.model.z_dim * per_line * u.sample;
       }
       if (spec.setting == "wb") {
         per_model = (a.wb_init == "nn" ? samples : 0) + queries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;
@@ -76,7 +84,7 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
     out.rank_seconds += seconds;
     out.by_kind[job.kind] += seconds;
   }
-  out.unit_seconds = costs.unit_seconds();
+  for (const auto& [settings, costs] : costs_by_settings) out.unit_seconds.merge(costs->unit_seconds());
   return out;
 }
 

@@ -73,46 +73,9 @@ std::string job_inputs(const Config& c, const SectionTexts& sections, const JobS
   return text;
 }
 
-}  // namespace
-
-std::string model_tag(const Config& config, const std::string& model) {
-  return config.model.names.size() > 1 ? model : "";
-}
-std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy,
-                            const std::string& model_tag) {
-  return with_model(with_privacy(fmt::format("victim-n{}-s{}", train_size, seed), privacy), model_tag);
-}
-std::string reference_run_name(std::uint64_t seed, const std::string& model_tag) {
-  return with_model(fmt::format("reference-s{}", seed), model_tag);
-}
-std::string perceptual_classifier_file(const Config& config) { return config.data.pool == "test" ? "train" : "test"; }
-
-std::string perceptual_classifier_key(const Config& config) {
-  // Bump the version when the classifier's architecture or training changes (models/classifier.h defaults).
-  const auto text = fmt::format("perceptual-classifier-v1|{}|{}|{}", config.data.path, perceptual_classifier_file(config),
-                                config.data.image_size);
-  return fmt::format("{:016x}", hash_tag(text));
-}
-
-std::string attack_group_name(const std::string& attack, bool calibrated) {
-  return attack + (calibrated ? "-cal" : "-uncal");
-}
-std::string squared_calibration_group_name(const std::string& attack) { return attack_group_name(attack, true) + "-squared"; }
-
-Plan make_plan(const Config& config) {
-  Plan plan;
-  const SectionTexts sections(config);
-  auto add = [&](runner::Job job, JobSpec spec) {
-    job.id = static_cast<int>(plan.jobs.size());
-    job.kind = std::string(kind_name(spec.kind));
-    job.collective = spec.kind == JobKind::kAttack;  // attacks shard their queries and samples over every rank
-    job.shared = (spec.kind == JobKind::kTrain && spec.role == Role::kReference) || spec.kind == JobKind::kPerceptual;
-    if (spec.kind == JobKind::kTrain) spec.training_seed = derive_seed(spec.seed, "run:" + job.name);
-    job.inputs = job_inputs(config, sections, spec);
-    plan.jobs.push_back(std::move(job));
-    plan.specs.push_back(std::move(spec));
-    return plan.jobs.back().id;
-  };
+// One arm's jobs, through `add` (which names, hashes and deduplicates them).
+template <class Add>
+void add_arm(const Config& config, Add& add) {
   const auto levels = privacy::privacy_levels(config.privacy);
   const auto steps = config.train.iterations * config.train.critic_steps;  // every discriminator update is a DP step
   std::map<std::pair<std::string, std::int64_t>, privacy::DpSettings> resolved;  // (level, n): the accountant runs once
@@ -159,6 +122,65 @@ Plan make_plan(const Config& config) {
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+std::string with_variant(const std::string& name, const std::string& label) { return with_model(name, label); }
+
+std::string model_tag(const Config& config, const std::string& model) {
+  return config.model.names.size() > 1 ? model : "";
+}
+std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy,
+                            const std::string& model_tag) {
+  return with_model(with_privacy(fmt::format("victim-n{}-s{}", train_size, seed), privacy), model_tag);
+}
+std::string reference_run_name(std::uint64_t seed, const std::string& model_tag) {
+  return with_model(fmt::format("reference-s{}", seed), model_tag);
+}
+std::string perceptual_classifier_file(const Config& config) { return config.data.pool == "test" ? "train" : "test"; }
+
+std::string perceptual_classifier_key(const Config& config) {
+  // Bump the version when the classifier's architecture or training changes (models/classifier.h defaults).
+  const auto text = fmt::format("perceptual-classifier-v1|{}|{}|{}", config.data.path, perceptual_classifier_file(config),
+                                config.data.image_size);
+  return fmt::format("{:016x}", hash_tag(text));
+}
+
+std::string attack_group_name(const std::string& attack, bool calibrated) {
+  return attack + (calibrated ? "-cal" : "-uncal");
+}
+std::string squared_calibration_group_name(const std::string& attack) { return attack_group_name(attack, true) + "-squared"; }
+
+Plan make_plan(const Config& config) {
+  Plan plan;
+  const auto all_arms = arms(config);
+  std::map<std::string, int> trained;  // a training (or classifier) job's inputs -> its id: arms share them
+  for (int a = 0; a < static_cast<int>(all_arms.size()); ++a) {
+    const auto& [label, arm] = all_arms[a];
+    const SectionTexts sections(arm);
+    // `name` without the variant's label: the training seed derives from it.
+    auto add = [&](runner::Job job, JobSpec spec) {
+      spec.arm = a;
+      spec.variant = label;
+      if (spec.kind == JobKind::kTrain) spec.training_seed = derive_seed(spec.seed, "run:" + job.name);
+      job.name = spec.kind == JobKind::kPerceptual ? job.name : with_variant(job.name, label);
+      job.inputs = job_inputs(arm, sections, spec);
+      const bool attack = spec.kind == JobKind::kAttack;
+      if (!attack) {
+        if (const auto it = trained.find(job.inputs); it != trained.end()) return it->second;
+      }
+      job.id = static_cast<int>(plan.jobs.size());
+      job.kind = std::string(kind_name(spec.kind));
+      job.collective = attack;  // attacks shard their queries and samples over every rank
+      job.shared = (spec.kind == JobKind::kTrain && spec.role == Role::kReference) || spec.kind == JobKind::kPerceptual;
+      if (!attack) trained.emplace(job.inputs, job.id);
+      plan.jobs.push_back(std::move(job));
+      plan.specs.push_back(std::move(spec));
+      return plan.jobs.back().id;
+    };
+    add_arm(arm, add);
   }
   return plan;
 }

@@ -1,8 +1,9 @@
 #pragma once
 // The membership sweep as a job graph: every (model, seed) trains one reference model, every (model, privacy
 // level, train size, seed) one victim, and every (model, privacy level, attack setting, train size, seed) one
-// attack that needs both. Job names are deterministic and name the job's output, which is how a rerun knows
-// what is already done. No LibTorch: the plan is made (and tested) without it.
+// attack that needs both; all of it once per arm of a config with [[variant]] tables, where arms whose settings
+// train the same model share that training job. Job names are deterministic and name the job's output, which is
+// how a rerun knows what is already done. No LibTorch: the plan is made (and tested) without it.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ enum class Role { kVictim, kReference };  // of a training job
 struct JobSpec {
   JobKind kind = JobKind::kTrain;
   Role role = Role::kVictim;
+  int arm = 0;                             // of arms(config): the config the job runs with
+  std::string variant;                     // that arm's label ("" without [[variant]] tables)
   std::string model;                       // of the zoo
   std::string setting;                     // attacks: "fbb", "dis", ...
   std::int64_t train_size = 0;             // victim n (victims, attacks); the reference set size (references)
@@ -40,6 +43,10 @@ Plan make_plan(const Config& config);
 // Job names carry the model only when the config compares several ("vae-victim-n64-s0"), so that a one-model
 // sweep keeps the names (and the results folders) it always had.
 std::string model_tag(const Config& config, const std::string& model);
+// A variant's jobs carry its label first ("paper-nn-wb-n64-s0"); a training job shared by several variants, the
+// label of the first. Training seeds derive from the name without it, so that variants training different models
+// (another z_dim, longer) start them from the same seed.
+std::string with_variant(const std::string& name, const std::string& label);
 std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "",
                             const std::string& model_tag = "");
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");

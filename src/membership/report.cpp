@@ -25,6 +25,10 @@ Estimate read_estimate(const io::H5Group& g, const std::string& key) {
 
 }  // namespace
 
+std::string model_label(const std::string& model, const std::string& variant) {
+  return variant.empty() ? model : fmt::format("{} ({})", model, variant);
+}
+
 std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5) {
   const auto file = io::H5File::open_read(results_h5);
   std::vector<AttackRow> rows;
@@ -33,7 +37,7 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
   for (const auto& id : attacks.children()) {
     const auto g = attacks.open_group(id);
     AttackRow row{.id = id,
-                  .model = g.attr_string("model"),
+                  .model = model_label(g.attr_string("model"), g.has_attr("variant") ? g.attr_string("variant") : ""),
                   .setting = g.attr_string("setting"),
                   .privacy = g.has_attr("privacy") ? g.attr_string("privacy") : "non-private",
                   .dp_epsilon = g.attr_double("dp_epsilon"),
@@ -65,7 +69,7 @@ double privacy_order(const AttackRow& r) {
 }
 
 AttackKey key_of(const AttackRow& r) { return {r.model, privacy_order(r), r.privacy, r.setting, r.calibrated}; }
-std::string model_label(const std::string& model, const std::string& privacy) {
+std::string with_privacy_label(const std::string& model, const std::string& privacy) {
   return privacy == "non-private" ? model : model + ", " + privacy;
 }
 
@@ -113,7 +117,7 @@ std::string table(const std::vector<AttackRow>& rows, Value value, TableStyle st
   }
   for (const auto& [key, by_size] : cells) {
     const auto& [model, order, privacy, setting, calibrated] = key;
-    const auto label = model_label(model, privacy);
+    const auto label = with_privacy_label(model, privacy);
     out += latex ? fmt::format("{} & {} & {}", label, setting, calibrated ? "yes" : "no")
                  : fmt::format("| {} | {} | {} |", label, setting, calibrated ? "yes" : "no");
     for (auto n : sizes) {
@@ -164,7 +168,7 @@ std::string victim_table_markdown(const std::filesystem::path& results_h5, const
       const bool records = g.has_attr("sample_quality_measure") &&
                            g.attr_string("sample_quality_measure").starts_with("dimension-wise");
       if (records) quality_measure = "dimension-wise error";
-      victims.push_back({g.attr_string("model"), g.has_attr("privacy") ? g.attr_string("privacy") : "non-private",
+      victims.push_back({model_label(g.attr_string("model"), g.has_attr("variant") ? g.attr_string("variant") : ""), g.has_attr("privacy") ? g.attr_string("privacy") : "non-private",
                          g.attr_double("dp_epsilon"), optional("dp_delta"), optional("dp_noise_multiplier"),
                          optional("dp_sample_rate"), records ? optional("sample_quality") : optional("sample_fid"),
                          g.has_attr("dp_steps") ? g.attr_int("dp_steps") : 0, g.attr_int("train_size")});

@@ -17,7 +17,8 @@ struct Estimate {
 
 struct AttackRow {
   std::string id;  // group name under /attacks
-  std::string model, setting;
+  std::string model;    // and, for a [[variant]] arm, its label: "dcgan (paper-nn)" (model_label below)
+  std::string setting;
   std::string privacy = "non-private";  // "DP ε=3", ...
   double dp_epsilon = 0;                // NaN without DP
   double dp_target_epsilon = 0;         // NaN unless the level was given as a target ε
@@ -29,6 +30,9 @@ struct AttackRow {
   std::array<Estimate, 3> tpr{};  // at FPR 0.1 %, 1 %, 10 %
   std::vector<double> roc_fpr, roc_tpr;
 };
+
+// How a model is named in the tables: "dcgan", or "dcgan (paper-nn)" for an arm of a config's [[variant]] tables.
+std::string model_label(const std::string& model, const std::string& variant);
 
 std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5);
 

@@ -55,7 +55,9 @@ train::SampleQuality sample_quality(const data::Pool& pool, models::Networks& mo
 
 }  // namespace
 
-Task::Task(Config config) : ConfiguredTask(std::move(config)), plan_(make_plan(config_)) {}
+Task::Task(Config config) : ConfiguredTask(std::move(config)), arms_(arms(config_)), plan_(make_plan(config_)) {}
+
+std::string Task::resolved_config() const { return to_toml(config_) + variants_toml(config_.variants); }
 Task::~Task() = default;
 
 std::vector<std::string> Task::folders() const { return {"runs", std::string(kAttacksFolder)}; }
@@ -83,8 +85,11 @@ void Task::start(const runner::RunContext& context) {
   at::set_num_threads(config_.experiment.threads_per_rank);
   pool_ = std::make_shared<data::Pool>(data::Pool::load(config_.data));
   // A user-supplied LPIPS model is checked (loaded and probed) before any work starts.
-  if (config_.attack.lambda_lpips > 0 && config_.attack.perceptual == "lpips" && context.world.is_root()) {
-    attacks::Lpips(config_.attack.lpips_model, 1, config_.data.image_size, at::Device(context.device));
+  for (const auto& [label, arm] : arms_) {
+    if (arm.attack.lambda_lpips > 0 && arm.attack.perceptual == "lpips" && context.world.is_root()) {
+      const auto channels = pool_->rows(std::vector<std::int64_t>{0}).size(1);  // images: (N, C, H, W)
+      attacks::Lpips(arm.attack.lpips_model, static_cast<int>(channels), arm.data.image_size, at::Device(context.device));
+    }
   }
   for (const auto seed : config_.experiment.seeds) splits(seed);  // impossible sizes: a clean error on every rank
   group_ = std::make_unique<dist::TensorComm>(context.group);
@@ -104,7 +109,7 @@ void Task::run(const runner::Job& job, const runner::RunContext& context, const 
                                            at::Device(context.device), between_steps);
   }
   run_attack_job(runner::described(job, spec),
-                 {.config = config_, .layout = context.layout, .world = context.world, .device = at::Device(context.device),
+                 {.config = config_of(spec), .layout = context.layout, .world = context.world, .device = at::Device(context.device),
                   .pool = *pool_,
                   .splits = splits(spec.seed), .victim_run = plan_.jobs[spec.victim].name,
                   .reference_run = spec.reference >= 0 ? plan_.jobs[spec.reference].name : ""});
@@ -112,11 +117,12 @@ void Task::run(const runner::Job& job, const runner::RunContext& context, const 
 
 void Task::train(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps) {
   const auto& spec = plan_.specs[job.id];
+  const auto& config = config_of(spec);
   const auto& s = splits(spec.seed);
   auto rows = spec.role == Role::kReference ? s.reference : data::training_set(s, spec.train_size);
   train::TrainingJob run{.name = job.name, .hash = job.hash, .role = spec.role == Role::kVictim ? "victim" : "reference",
                          .train_size = spec.train_size, .seed = spec.seed,
-                         .spec = {.model = config_.model.only(spec.model), .train = config_.train,
+                         .spec = {.model = config.model.only(spec.model), .train = config.train,
                                   .group = group_->size() > 1 ? group_.get() : nullptr, .seed = spec.training_seed,
                                   .device = at::Device(context.device), .bf16 = config_.experiment.precision == "bf16",
                                   .settings = job.hash,
@@ -132,7 +138,11 @@ void Task::train(const runner::Job& job, const runner::RunContext& context, cons
   if (spec.role == Role::kVictim) {
     quality = [&](models::Networks& model) { return sample_quality(*pool_, model, pool_->rows(s.reference), spec.training_seed); };
   }
-  train::run_training_job(run, between_steps, quality);
+  // The variant that named the job, for the report's rows (a job shared by variants has the first one's).
+  const auto describe = [&](const io::H5Group& record) {
+    if (!spec.variant.empty()) record.set_attr("variant", spec.variant);
+  };
+  train::run_training_job(run, between_steps, quality, describe);
 }
 
 void Task::assemble(const runner::Layout& layout, const io::H5File& results) const {
@@ -190,7 +200,7 @@ std::string Task::report(const runner::Layout& layout) const {
       "{}## TPR at low FPR\n\n{}\nROC curves: `plots/roc_n<size>.png`.\n\n## Resolved config\n\n```toml\n{}```\n\n"
       "Provenance: `provenance.toml`; per-rank logs: `logs/`; all scores: `results.h5`; LaTeX table: `report.tex`.\n",
       config_.experiment.name, fmt::join(config_.model.names, ", "), config_.data.dataset, spread, auc, victims,
-      tpr_tables_markdown(rows), to_toml(config_));
+      tpr_tables_markdown(rows), resolved_config());
   io::write_file(layout.report_md(), text);
   io::write_file(layout.report_csv(), attack_rows_csv(rows));
   io::write_file(layout.report_tex(), auc_table(rows, TableStyle::kLatex));

@@ -36,11 +36,14 @@ class Task final : public runner::ConfiguredTask<Config> {
   void assemble(const runner::Layout& layout, const io::H5File& results) const override;
   std::string report(const runner::Layout& layout) const override;  // membership/report.cpp
   std::string headline() const override { return "Membership-inference AUC"; }
+  std::string resolved_config() const override;  // [[variant]] tables included
 
  private:
   const data::SeedSplits& splits(std::uint64_t seed);
+  const Config& config_of(const JobSpec& spec) const { return arms_[spec.arm].config; }
   void train(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps);
 
+  std::vector<Arm> arms_;  // arms(config_): what each job's JobSpec::arm indexes
   Plan plan_;
   std::shared_ptr<const data::Pool> pool_;            // from start()
   std::unique_ptr<dist::TensorComm> group_;           // this rank's training group, from start()

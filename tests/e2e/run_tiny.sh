@@ -2,8 +2,9 @@
 # End to end through the real executable and real Open MPI ranks:
 #  1. tiny sweep (every attack setting) on 1, 2 and 4 ranks: each results.h5 follows the contract, scores
 #     bitwise identical; calibrated fbb/pbb/wb scores recomputed as the GAN-Leaks reference code does;
-#  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment; wb with
-#     the perceptual term on the offline classifier (trained once, on the file outside the pool, then cached);
+#  2. a second `run` resumes (nothing recomputed), `plan` and `report` work on the finished experiment; two
+#     [[variant]] arms, wb with and without the perceptual term on the offline classifier (trained once, on the
+#     file outside the pool, then cached), sharing their victims, the plain arm scoring as the plain config;
 #  3. a run killed (SIGKILL, all ranks) in the middle of training resumes from its checkpoint and ends with
 #     the same scores as an uninterrupted run;
 #  4. DP-SGD victims trained data parallel (ranks_per_run = 2) score as on one rank, within float tolerance;
@@ -45,24 +46,34 @@ grep -q "15 already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "re
 "$bin" plan "$c2" | grep -q "15 of 15 already done" || fail "plan"
 "$bin" report "$c2" | grep -q "| dcgan | dis | no |" || fail "report"
 
-echo "== wb with the perceptual term on the offline classifier"
-perceptual_edit='s/^name = "tiny"/name = "tiny-perceptual"/; s/^settings = .*/settings = ["wb"]\nlambda_lpips = 0.2\nperceptual = "classifier"/'
+echo "== [[variant]] arms: wb with and without the perceptual term on the offline classifier"
+perceptual_edit='s/^name = "tiny"/name = "tiny-perceptual"/; s/^settings = .*/settings = ["wb"]/'
 perceptual=$(config_for perceptual "$work/perceptual" "$perceptual_edit")
+printf '\n[[variant]]\nlabel = "plain"\n\n[[variant]]\nlabel = "classifier"\nattack.lambda_lpips = 0.2\nattack.perceptual = "classifier"\n' >> "$perceptual"
 "$root/launch/mpi" -n 2 "$bin" run "$perceptual" > "$work/perceptual.log" 2>&1 || { cat "$work/perceptual.log"; fail "perceptual run"; }
-"$python" - "$work/perceptual/tiny-perceptual/results.h5" <<'PY' || fail "the perceptual classifier's record and the wb groups"
-import sys, h5py
-with h5py.File(sys.argv[1], "r") as f:
+grep -q "| dcgan (classifier) | wb | yes |" "$work/perceptual.log" || { cat "$work/perceptual.log"; fail "no row of the classifier arm"; }
+"$python" - "$work/perceptual/tiny-perceptual/results.h5" "$work/two/tiny/results.h5" <<'PY' || fail "the perceptual classifier's record and the arms' wb groups"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "r") as plain_run:
     c = f["perceptual_classifier"].attrs
     assert c["trained_on"] == "Fashion-MNIST test file", c["trained_on"]  # the file outside data.pool = "train"
     assert (c["train_records"], c["test_records"]) == (10000, 60000)
     assert c["test_accuracy"] > 0.8, c["test_accuracy"]
-    groups = [g for name, g in f["attacks"].items() if name.startswith("wb-")]
-    assert len(groups) == 4, list(f["attacks"])
-    for g in groups:
-        assert g.attrs["perceptual"] == "classifier" and g.attrs["lambda_lpips"] == 0.2, dict(g.attrs)
+    # The arms share their victims and reference: trained once, under the first arm's label.
+    assert sorted(f["runs"]) == ["plain-reference-s3", "plain-victim-n16-s3", "plain-victim-n48-s3"], list(f["runs"])
+    for arm, perceptual in (("plain", 0.0), ("classifier", 0.2)):
+        groups = {name: g for name, g in f["attacks"].items() if name.startswith(arm + "-wb-")}
+        assert len(groups) == 4, list(f["attacks"])
+        for name, g in groups.items():
+            assert g.attrs["variant"] == arm and g.attrs["lambda_lpips"] == perceptual, (name, dict(g.attrs))
+            if arm == "plain":  # the arm without overrides is the plain config's attack, bit for bit
+                same = plain_run["attacks"][name[len("plain-"):]]
+                assert np.array_equal(g["score"][()], same["score"][()]), name
+        if arm == "classifier":
+            assert all(g.attrs["perceptual"] == "classifier" for g in groups.values())
 PY
 "$root/launch/mpi" -n 2 "$bin" run "$perceptual" > "$work/perceptual-rerun.log" 2>&1 || fail "perceptual rerun"
-grep -q "6 already done" "$work/perceptual-rerun.log" || { cat "$work/perceptual-rerun.log"; fail "the cached classifier was not reused"; }
+grep -q "8 already done" "$work/perceptual-rerun.log" || { cat "$work/perceptual-rerun.log"; fail "the cached classifier was not reused"; }
 
 echo "== killed mid-training, then resumed"
 longer='s/^iterations = 40/iterations = 200/; s/^checkpoint_every = 20/checkpoint_every = 25/'

@@ -441,5 +441,81 @@ TEST(Config, ModelNameIsOneModelOrAList) {
   EXPECT_EQ(many.model.only("vae").name(), "vae");
 }
 
+// [[variant]] tables: each arm is the file's config with the variant's keys set; the rest of the file is shared.
+constexpr const char* kVariants = R"(
+[model]
+z_dim = 100
+[attack]
+settings = ["fbb", "wb"]
+wb_max_evaluations = 300
+[[variant]]
+label = "cut"
+[[variant]]
+label = "paper-nn"
+attack.wb_max_evaluations = 1000
+attack.wb_init = "nn"
+[[variant]]
+label = "z32"
+model.z_dim = 32
+train.iterations = 50
+)";
+
+TEST(Config, VariantsAreArmsOfTheFilesConfig) {
+  const Config c = parse_config(kVariants, kSource);
+  ASSERT_EQ(c.variants.size(), 3u);
+  EXPECT_EQ(c.attack.wb_max_evaluations, 300);  // the file's own values are the base of every arm
+  const auto all = arms(c);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].label, "cut");
+  EXPECT_EQ(all[1].label, "paper-nn");
+  EXPECT_EQ(all[2].label, "z32");
+  EXPECT_EQ(all[0].config.attack, c.attack);
+  EXPECT_EQ(all[0].config.model, c.model);
+  EXPECT_EQ(all[1].config.attack.wb_max_evaluations, 1000);
+  EXPECT_EQ(all[1].config.attack.wb_init, "nn");
+  EXPECT_EQ(all[1].config.attack.settings, c.attack.settings);
+  EXPECT_EQ(all[1].config.model, c.model);
+  EXPECT_EQ(all[2].config.model.z_dim, 32);
+  EXPECT_EQ(all[2].config.train.iterations, 50);
+  EXPECT_EQ(all[2].config.attack, c.attack);
+  for (const auto& arm : all) {
+    EXPECT_EQ(arm.config.data, c.data);
+    EXPECT_EQ(arm.config.experiment, c.experiment);
+    EXPECT_TRUE(arm.config.variants.empty());
+  }
+  // Without variants: one arm, the config itself.
+  const Config plain = parse_config("", kSource);
+  ASSERT_EQ(arms(plain).size(), 1u);
+  EXPECT_EQ(arms(plain)[0].label, "");
+  EXPECT_EQ(arms(plain)[0].config, plain);
+  // The resolved text (what a results folder keeps) reads back to the same config, variants included.
+  const auto resolved = to_toml(c) + variants_toml(c.variants);
+  EXPECT_EQ(parse_config(resolved, kSource), c) << resolved;
+}
+
+TEST(Config, VariantErrorsNameTheVariant) {
+  const std::string base = "[attack]\nsettings = [\"fbb\"]\n";
+  EXPECT_THAT(error_of(base + "[[variant]]\nattack.wb_init = \"nn\"\n"),
+              AllOf(HasSubstr("configs/demo.toml"), HasSubstr("variant[0] has no label")));
+  EXPECT_THAT(error_of(base + "[[variant]]\nlabel = \"a b\"\n"), HasSubstr("variant[0].label = \"a b\" is not allowed"));
+  EXPECT_THAT(error_of(base + "[[variant]]\nlabel = \"a\"\n[[variant]]\nlabel = \"a\"\n"),
+              HasSubstr("variant label \"a\" is given twice"));
+  EXPECT_THAT(error_of("variant = 3\n" + base), HasSubstr("variant has wrong type (integer)"));
+  EXPECT_THAT(error_of(base + "[[variant]]\nlabel = \"d\"\ndata.reference_size = 10\n"),
+              AllOf(HasSubstr("variant \"d\": 'data' cannot vary between variants"), HasSubstr("[attack], [model], [train]")));
+  EXPECT_THAT(error_of(base + "[[variant]]\nlabel = \"k\"\nattack.wb_inti = \"nn\"\n"),
+              AllOf(HasSubstr("configs/demo.toml, variant \"k\""), HasSubstr("unknown key 'attack.wb_inti'")));
+  EXPECT_THAT(error_of(base + "[[variant]]\nlabel = \"r\"\nattack.wb_max_evaluations = 0\n"),
+              AllOf(HasSubstr("variant \"r\""), HasSubstr("attack.wb_max_evaluations = 0 is out of range")));
+  EXPECT_THAT(error_of(base + "[[variant]]\nlabel = \"q\"\nattack.max_queries = 10\n"),
+              AllOf(HasSubstr("variant \"q\""), HasSubstr("attack.max_queries cannot differ between variants")));
+  EXPECT_THAT(error_of(base + "[[variant]]\nlabel = \"m\"\nmodel.name = \"vae\"\n"),
+              AllOf(HasSubstr("variant \"m\""), HasSubstr("model.name cannot differ between variants")));
+  // A rule between keys holds in every arm: the classifier's perceptual term needs a pool with a file left out.
+  EXPECT_THAT(error_of("[data]\npool = \"all\"\n[attack]\nsettings = [\"wb\"]\n[[variant]]\nlabel = \"p\"\n"
+                       "attack.lambda_lpips = 0.2\nattack.perceptual = \"classifier\"\n"),
+              AllOf(HasSubstr("variant \"p\""), HasSubstr("data.pool = \"all\" leaves none")));
+}
+
 }  // namespace
 }  // namespace ganleaks::membership

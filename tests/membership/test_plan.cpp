@@ -207,5 +207,57 @@ TEST(MembershipPlan, EveryKeyReachesTheJobHashes) {
   EXPECT_EQ(usage.immovable, (std::vector<std::string>{"data.dataset", "model.name", "privacy.noise_multipliers"}));
 }
 
+// [[variant]] tables: every arm attacks under its own label; arms that train the same model share its training
+// job (named by the first arm), and a training that differs (another z_dim) starts from the same seed.
+TEST(MembershipPlan, VariantsShareTheTrainingTheyHaveInCommon) {
+  const auto c = parse_config(R"(
+[experiment]
+seeds = [0]
+[sweep]
+train_sizes = [64, 256]
+[attack]
+settings = ["fbb", "wb"]
+calibrated = [false, true]
+[[variant]]
+label = "cut"
+[[variant]]
+label = "nn"
+attack.wb_init = "nn"
+[[variant]]
+label = "z32"
+model.z_dim = 32
+)", "variants.toml");
+  const auto plan = make_plan(c);
+  std::map<std::string, const runner::Job*> by_name;
+  for (const auto& job : plan.jobs) EXPECT_TRUE(by_name.emplace(job.name, &job).second) << "duplicate " << job.name;
+  // cut and nn share one reference and two victims; z32 trains its own: 2 x 3 trainings, 3 arms x 2 x 2 attacks.
+  EXPECT_EQ(std::ranges::count(plan.jobs, std::string("train"), &runner::Job::kind), 6);
+  EXPECT_EQ(std::ranges::count(plan.jobs, std::string("attack"), &runner::Job::kind), 12);
+  for (const auto* name : {"cut-victim-n64-s0", "cut-reference-s0", "z32-victim-n64-s0", "z32-reference-s0",
+                           "cut-wb-n64-s0", "nn-wb-n64-s0", "z32-wb-n64-s0", "nn-fbb-n256-s0"}) {
+    EXPECT_TRUE(by_name.contains(name)) << name;
+  }
+  EXPECT_FALSE(by_name.contains("nn-victim-n64-s0"));
+  const auto id = [&](const char* name) { return by_name.at(name)->id; };
+  EXPECT_EQ(by_name.at("nn-wb-n64-s0")->depends_on, (std::vector<int>{id("cut-victim-n64-s0"), id("cut-reference-s0")}));
+  EXPECT_EQ(by_name.at("z32-wb-n64-s0")->depends_on, (std::vector<int>{id("z32-victim-n64-s0"), id("z32-reference-s0")}));
+  const auto& cut_victim = plan.specs[id("cut-victim-n64-s0")];
+  const auto& z32_victim = plan.specs[id("z32-victim-n64-s0")];
+  EXPECT_EQ(cut_victim.training_seed, z32_victim.training_seed);
+  EXPECT_EQ(plan.specs[id("nn-wb-n64-s0")].variant, "nn");
+  EXPECT_EQ(plan.specs[id("nn-wb-n64-s0")].arm, 1);
+  EXPECT_EQ(z32_victim.arm, 2);
+  // A shared training job is the very job a config without variants runs: its results are reused.
+  const auto hashes = test_support::job_hashes(plan.jobs);
+  auto plain = c;
+  plain.variants.clear();
+  const auto plain_hashes = test_support::job_hashes(make_plan(plain).jobs);
+  EXPECT_EQ(hashes.at("cut-victim-n64-s0"), plain_hashes.at("victim-n64-s0"));
+  EXPECT_EQ(hashes.at("cut-reference-s0"), plain_hashes.at("reference-s0"));
+  EXPECT_EQ(hashes.at("cut-wb-n64-s0"), plain_hashes.at("wb-n64-s0"));
+  EXPECT_NE(hashes.at("nn-wb-n64-s0"), plain_hashes.at("wb-n64-s0"));
+  EXPECT_NE(hashes.at("z32-victim-n64-s0"), plain_hashes.at("victim-n64-s0"));
+}
+
 }  // namespace
 }  // namespace ganleaks::membership
