@@ -158,7 +158,9 @@ Plan make_plan(const Config& config) {
   const auto all_arms = arms(config);
   std::map<std::string, int> trained;  // a training (or classifier) job's inputs -> its id: arms share them
   for (int a = 0; a < static_cast<int>(all_arms.size()); ++a) {
-    const auto& [label, arm] = all_arms[a];
+    // Not a structured binding: the lambda below captures these, which clang 14 (the sanitizer build) refuses.
+    const std::string& label = all_arms[a].label;
+    const Config& arm = all_arms[a].config;
     const SectionTexts sections(arm);
     // `name` without the variant's label: the training seed derives from it.
     auto add = [&](runner::Job job, JobSpec spec) {
