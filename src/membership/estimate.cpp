@@ -1,5 +1,6 @@
 // What a membership plan will cost (`ganleaks plan`): training iterations and generated samples of the config's
 // models, and the nearest-sample search, timed here (train/unit_costs.h), counted per job.
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <map>
@@ -39,12 +40,17 @@ double search_pair_seconds(const std::vector<std::int64_t>& shape) {
 runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const {
   at::set_num_threads(config_.experiment.threads_per_rank);  // one rank's speed
   const auto shape = sample_shape(config_);
-  // Measured per distinct [model] and [train] (arms of [[variant]] tables may set another z_dim or width).
-  std::map<std::string, std::unique_ptr<train::ModelCosts>> costs_by_settings;
-  const auto costs_of = [&](const Config& c) -> train::ModelCosts& {
+  // Measured per distinct [model] and [train] (arms of [[variant]] tables may set another z_dim or width), under
+  // the label of the first arm that uses them.
+  struct Measured {
+    std::string arm;
+    std::unique_ptr<train::ModelCosts> costs;
+  };
+  std::map<std::string, Measured> costs_by_settings;
+  const auto costs_of = [&](const JobSpec& spec, const Config& c) -> train::ModelCosts& {
     auto& slot = costs_by_settings[section_toml(c, "model") + section_toml(c, "train")];
-    if (!slot) slot = std::make_unique<train::ModelCosts>(c.model, c.train, shape);
-    return *slot;
+    if (!slot.costs) slot = {spec.variant, std::make_unique<train::ModelCosts>(c.model, c.train, shape)};
+    return *slot.costs;
   };
   double search_pair = -1;  // measured on first use
   runner::CostEstimate out;
@@ -55,7 +61,7 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
     double seconds = 0;
     if (spec.kind == JobKind::kPerceptual) {
       seconds = kPerceptualClassifierSeconds;
-    } else if (const auto& u = costs_of(config).of(spec.model); spec.kind == JobKind::kTrain) {
+    } else if (const auto& u = costs_of(spec, config).of(spec.model); spec.kind == JobKind::kTrain) {
       const double pretrain = models::model_info(spec.model).objective == models::Objective::kMedgan
                                   ? 0.5 * static_cast<double>(config.train.pretrain_iterations)
                                   : 0.0;  // an autoencoder step: about half a GAN iteration
@@ -84,7 +90,12 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
     out.rank_seconds += seconds;
     out.by_kind[job.kind] += seconds;
   }
-  for (const auto& [settings, costs] : costs_by_settings) out.unit_seconds.merge(costs->unit_seconds());
+  for (const auto& [settings, measured] : costs_by_settings) {
+    for (const auto& [unit, seconds] : measured.costs->unit_seconds()) {
+      const bool several = costs_by_settings.size() > 1;  // then the units of each are told apart by arm
+      out.unit_seconds[several ? fmt::format("{} ({})", unit, measured.arm) : unit] = seconds;
+    }
+  }
   return out;
 }
 

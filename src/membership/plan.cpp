@@ -153,9 +153,10 @@ std::string attack_group_name(const std::string& attack, bool calibrated) {
 }
 std::string squared_calibration_group_name(const std::string& attack) { return attack_group_name(attack, true) + "-squared"; }
 
-Plan make_plan(const Config& config) {
+Plan make_plan(const Config& config) { return make_plan(arms(config)); }
+
+Plan make_plan(const std::vector<Arm>& all_arms) {
   Plan plan;
-  const auto all_arms = arms(config);
   std::map<std::string, int> trained;  // a training (or classifier) job's inputs -> its id: arms share them
   for (int a = 0; a < static_cast<int>(all_arms.size()); ++a) {
     // Not a structured binding: the lambda below captures these, which clang 14 (the sanitizer build) refuses.

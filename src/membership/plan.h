@@ -39,6 +39,7 @@ struct JobSpec {
 using Job = runner::Described<JobSpec>;  // a job as the task's own code sees it
 using Plan = runner::TaskPlan<JobSpec>;
 Plan make_plan(const Config& config);
+Plan make_plan(const std::vector<Arm>& arms);  // arms(config), where the caller keeps them
 
 // Job names carry the model only when the config compares several ("vae-victim-n64-s0"), so that a one-model
 // sweep keeps the names (and the results folders) it always had.

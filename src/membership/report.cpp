@@ -23,6 +23,13 @@ Estimate read_estimate(const io::H5Group& g, const std::string& key) {
   return {g.attr_double(key), optional(key + "_ci_low"), optional(key + "_ci_high")};
 }
 
+// A record's model as the report names it ("dcgan", "dcgan (paper)" for a [[variant]] arm's), and its privacy
+// level (records from before DP levels have none).
+std::string labelled_model(const io::H5Group& g) {
+  return model_label(g.attr_string("model"), g.has_attr("variant") ? g.attr_string("variant") : "");
+}
+std::string privacy_of(const io::H5Group& g) { return g.has_attr("privacy") ? g.attr_string("privacy") : "non-private"; }
+
 }  // namespace
 
 std::string model_label(const std::string& model, const std::string& variant) {
@@ -37,9 +44,9 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
   for (const auto& id : attacks.children()) {
     const auto g = attacks.open_group(id);
     AttackRow row{.id = id,
-                  .model = model_label(g.attr_string("model"), g.has_attr("variant") ? g.attr_string("variant") : ""),
+                  .model = labelled_model(g),
                   .setting = g.attr_string("setting"),
-                  .privacy = g.has_attr("privacy") ? g.attr_string("privacy") : "non-private",
+                  .privacy = privacy_of(g),
                   .dp_epsilon = g.attr_double("dp_epsilon"),
                   .dp_target_epsilon = g.has_attr("dp_target_epsilon") ? g.attr_double("dp_target_epsilon") : NAN,
                   .dp_noise_multiplier = g.has_attr("dp_noise_multiplier") ? g.attr_double("dp_noise_multiplier") : NAN,
@@ -168,7 +175,7 @@ std::string victim_table_markdown(const std::filesystem::path& results_h5, const
       const bool records = g.has_attr("sample_quality_measure") &&
                            g.attr_string("sample_quality_measure").starts_with("dimension-wise");
       if (records) quality_measure = "dimension-wise error";
-      victims.push_back({model_label(g.attr_string("model"), g.has_attr("variant") ? g.attr_string("variant") : ""), g.has_attr("privacy") ? g.attr_string("privacy") : "non-private",
+      victims.push_back({labelled_model(g), privacy_of(g),
                          g.attr_double("dp_epsilon"), optional("dp_delta"), optional("dp_noise_multiplier"),
                          optional("dp_sample_rate"), records ? optional("sample_quality") : optional("sample_fid"),
                          g.has_attr("dp_steps") ? g.attr_int("dp_steps") : 0, g.attr_int("train_size")});

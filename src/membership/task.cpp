@@ -55,7 +55,7 @@ train::SampleQuality sample_quality(const data::Pool& pool, models::Networks& mo
 
 }  // namespace
 
-Task::Task(Config config) : ConfiguredTask(std::move(config)), arms_(arms(config_)), plan_(make_plan(config_)) {}
+Task::Task(Config config) : ConfiguredTask(std::move(config)), arms_(arms(config_)), plan_(make_plan(arms_)) {}
 
 std::string Task::resolved_config() const { return to_toml(config_) + variants_toml(config_.variants); }
 Task::~Task() = default;
