@@ -1,5 +1,6 @@
 // One discriminator step of the DCGAN discriminator (width 16 and 32, 32×32 images), plain vs DP-SGD
-// (per-sample gradients, flat clipping, noise, Adam), one thread. bench/run puts these beside Opacus on
+// (flat clipping, noise, Adam; per-sample gradients materialised, third argument 0, or book-keeping, 1), one
+// thread. bench/run puts these beside Opacus on
 // the same architecture and batch (bench/python/dp_step.py).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -43,8 +44,9 @@ void DiscriminatorStepDp(benchmark::State& state) {
   auto noise = privacy::NoiseSource::seeded(1);
   const privacy::DpSgdStep step{.max_grad_norm = 1.0, .noise_multiplier = 1.0,
                                 .expected_batch_size = static_cast<double>(state.range(1))};
+  const auto clipping = state.range(2) == 1 ? privacy::Clipping::kBookKeeping : privacy::Clipping::kMaterialise;
   for (auto _ : state) {
-    for (auto* layer : layers) layer->set_capture(true);
+    for (auto* layer : layers) layer->set_capture(true, clipping);
     F::binary_cross_entropy_with_logits(s.d->forward(s.x), s.target,
                                         F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum))
         .backward();
@@ -57,7 +59,10 @@ void DiscriminatorStepDp(benchmark::State& state) {
 }
 
 BENCHMARK(DiscriminatorStep)->Args({16, 64})->Args({32, 64})->Unit(benchmark::kMillisecond)->MinTime(1.0);
-BENCHMARK(DiscriminatorStepDp)->Args({16, 64})->Args({32, 64})->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(DiscriminatorStepDp)
+    ->ArgsProduct({{16, 32}, {64}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
 
 }  // namespace
 

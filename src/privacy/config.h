@@ -1,5 +1,8 @@
 #pragma once
 // [privacy]: DP-SGD victims (SPEC §2, docs/privacy.md). Each listed ε or σ is a privacy level of the sweep.
+#include <array>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.h"
@@ -9,6 +12,7 @@ namespace ganleaks {
 
 struct PrivacyConfig {
   static constexpr std::string_view kSection = "privacy";
+  static constexpr std::array<std::string_view, 2> kClippings{"book-keeping", "materialise"};
   std::vector<double> target_epsilons;
   std::vector<double> noise_multipliers;
   bool non_private = true;
@@ -16,6 +20,7 @@ struct PrivacyConfig {
   double sample_rate = 0;
   double delta = 0;
   bool secure_noise = false;
+  std::string clipping = "book-keeping";
 
   bool any_dp() const { return !target_epsilons.empty() || !noise_multipliers.empty(); }
 
@@ -33,6 +38,10 @@ struct PrivacyConfig {
            "δ of the reported ε, at least 10^-100 (the accountant's domain); 0 = 1/n rounded down to a power of ten");
     v.boolean("secure_noise", secure_noise,
               "noise from `getrandom(2)` (not reproducible) instead of the run's seeded generator");
+    v.choice("clipping", clipping, kClippings,
+             "how each row's gradient norm and the clipped sum are computed: `book-keeping` (norms without per-row "
+             "gradients where that is cheaper, Bu et al. 2023) or `materialise` (every row's gradient, as Opacus); "
+             "the same DP-SGD step either way (docs/privacy.md)");
   }
   bool operator==(const PrivacyConfig&) const = default;
 };

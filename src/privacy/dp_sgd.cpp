@@ -91,33 +91,26 @@ at::Tensor NoiseSource::normal(at::IntArrayRef shape, double stddev, const at::T
 DpSgdStats dp_sgd_gradients(const std::vector<PerSampleLayer*>& layers, const DpSgdStep& step, NoiseSource& noise,
                             bool adds_noise, const std::function<void(std::vector<at::Tensor>&)>& all_reduce_sum) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> params, samples;
-  for (auto* layer : layers) {
-    for (auto& [param, sample] : layer->grad_samples()) {
-      if (!sample.defined()) throw std::logic_error("DP-SGD: a layer captured no per-sample gradients");
-      params.push_back(param);
-      samples.push_back(sample);
-    }
-    layer->clear_grad_samples();
-  }
-  if (params.empty()) throw std::logic_error("DP-SGD: no per-sample layers");
-  const auto batch = samples.front().size(0);
-
+  if (layers.empty()) throw std::logic_error("DP-SGD: no per-sample layers");
   // Flat clipping: one norm per sample over every parameter, factor min(1, C / norm).
-  // (Per-layer norms in the samples' dtype, no copy of the samples; combined in float64.)
-  auto squared = torch::zeros({batch}, samples.front().options().dtype(torch::kFloat64));
-  for (const auto& s : samples) squared += at::linalg_vector_norm(s.flatten(1), 2, {1}).to(torch::kFloat64).square();
+  torch::Tensor squared;
+  for (auto* layer : layers) {
+    if (!layer->captured()) throw std::logic_error("DP-SGD: a layer captured no per-sample gradients");
+    squared = squared.defined() ? squared + layer->squared_norms() : layer->squared_norms();
+  }
+  const auto batch = squared.size(0);
   const auto norms = squared.sqrt();
   const auto factor = (step.max_grad_norm / (norms + 1e-6)).clamp_max(1.0);
 
-  std::vector<torch::Tensor> sums;
-  sums.reserve(samples.size());
-  for (const auto& s : samples) {
-    auto clipped = at::tensordot(factor.to(s.scalar_type()), s, {0}, {0});  // Σ_i factor_i · g_i
-    if (adds_noise) {
-      clipped += noise.normal(s.sizes().slice(1), step.noise_multiplier * step.max_grad_norm, s.options());
+  std::vector<torch::Tensor> params, sums;
+  for (auto* layer : layers) {
+    auto layer_sums = layer->clipped_sums(factor);  // Σ_i factor_i · g_i per parameter
+    layer->clear_grad_samples();
+    for (auto& param : layer->per_sample_parameters()) params.push_back(param);
+    for (auto& sum : layer_sums) {
+      if (adds_noise) sum += noise.normal(sum.sizes(), step.noise_multiplier * step.max_grad_norm, sum.options());
+      sums.push_back(std::move(sum));
     }
-    sums.push_back(std::move(clipped));
   }
   all_reduce_sum(sums);
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -132,7 +125,7 @@ DpSgdStats dp_sgd_gradients(const std::vector<PerSampleLayer*>& layers, const Dp
 void check_dp_compatible(torch::nn::Module& module, const std::string& what) {
   std::set<const void*> covered;
   for (auto* layer : per_sample_layers(module)) {
-    for (const auto& [param, sample] : layer->grad_samples()) covered.insert(param.unsafeGetTensorImpl());
+    for (const auto& param : layer->per_sample_parameters()) covered.insert(param.unsafeGetTensorImpl());
   }
   for (const auto& p : module.named_parameters()) {
     if (p.value().requires_grad() && !covered.count(p.value().unsafeGetTensorImpl())) {

@@ -5,6 +5,7 @@
 #include <torch/nn/init.h>
 
 #include <cmath>
+#include <stdexcept>
 
 namespace ganleaks::privacy {
 namespace {
@@ -16,9 +17,40 @@ PerSampleLayer* layer_of(AutogradContext* ctx) {
   return reinterpret_cast<PerSampleLayer*>(ctx->saved_data["layer"].toInt());
 }
 
+// The forward records the layer and its clipping mode (set_capture may change before the backward runs).
+void save_layer(AutogradContext* ctx, PerSampleLayer* layer) {
+  ctx->saved_data["layer"] = reinterpret_cast<std::int64_t>(layer);
+  ctx->saved_data["book_keeping"] = layer->clipping() == Clipping::kBookKeeping;
+}
+bool book_keeping(AutogradContext* ctx) { return ctx->saved_data["book_keeping"].toBool(); }
+
+// Whether the ghost norm of a per-sample gradient Σ_l g_l a_lᵀ (out × in, summed over `positions`) takes fewer
+// multiplications than materialising it: positions² · (in + out) against positions · in · out, the layerwise
+// choice of mixed ghost clipping (Bu et al. 2022). Book-keeping materialises the layers where it is not.
+bool ghost_norm_is_cheaper(std::int64_t positions, std::int64_t in, std::int64_t out) {
+  return positions * (in + out) < in * out;
+}
+
+// The ghost norm (Li et al. 2022): each sample's ‖Σ_l g_l a_lᵀ‖²_F = Σ_{l,l'} (g_l·g_l')(a_l·a_l') from two L × L
+// Gram matrices, for g: (B, L, out), a: (B, L, in), plus ‖Σ_l g_l‖² when the layer has a bias; float64, (B,).
+at::Tensor ghost_squared_norms(const at::Tensor& g, const at::Tensor& a, bool has_bias) {
+  if (g.size(0) == 0) return at::zeros({0}, g.options().dtype(at::kDouble));
+  auto squared = (at::bmm(g, g.transpose(1, 2)) * at::bmm(a, a.transpose(1, 2))).sum({1, 2});
+  if (has_bias) squared = squared + g.sum(1).square().sum(1);
+  return squared.to(at::kDouble);
+}
+
+// unfold(x) in im2col's layout, (B, C·kh·kw, L), gathered from strided views of the padded input: on the CPU
+// faster than at::im2col for the discriminator's first layers (about 2x, measured for bench_dp's shapes).
+at::Tensor patches(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef padding, at::IntArrayRef stride) {
+  const auto padded = at::constant_pad_nd(x, {padding[1], padding[1], padding[0], padding[0]});
+  const auto v = padded.unfold(2, kernel[0], stride[0]).unfold(3, kernel[1], stride[1]);  // (B, C, oh, ow, kh, kw)
+  return v.permute({0, 1, 4, 5, 2, 3}).reshape({x.size(0), x.size(1) * kernel[0] * kernel[1], v.size(2) * v.size(3)});
+}
+
 // y = conv2d(x, w, b). Backward: the input gradient as LibTorch computes it, and per sample i
 // dW_i = g_i · unfold(x_i)ᵀ (g_i: (C_out, L) output gradient, unfold(x_i): (C_in·k·k, L) input patches),
-// db_i = Σ_L g_i.
+// db_i = Σ_L g_i, materialised or, by book-keeping where cheaper, only their norm.
 struct Conv2dFunction : torch::autograd::Function<Conv2dFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
                                const std::optional<torch::Tensor>& bias, std::vector<std::int64_t> stride,
@@ -27,7 +59,7 @@ struct Conv2dFunction : torch::autograd::Function<Conv2dFunction> {
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["padding"] = padding;
     ctx->saved_data["has_bias"] = bias.has_value();
-    ctx->saved_data["layer"] = reinterpret_cast<std::int64_t>(layer);
+    save_layer(ctx, layer);
     return at::conv2d(x, weight, bias, stride, padding);
   }
 
@@ -38,26 +70,29 @@ struct Conv2dFunction : torch::autograd::Function<Conv2dFunction> {
     const auto stride = ctx->saved_data["stride"].toIntVector();
     const auto padding = ctx->saved_data["padding"].toIntVector();
     const bool has_bias = ctx->saved_data["has_bias"].toBool();
-    const std::vector<std::int64_t> dilation{1, 1};
     torch::Tensor grad_x;
     if (ctx->needs_input_grad(0)) {
-      grad_x = std::get<0>(at::convolution_backward(g, x, weight, std::nullopt, stride, padding, dilation,
+      grad_x = std::get<0>(at::convolution_backward(g, x, weight, std::nullopt, stride, padding, /*dilation=*/{1, 1},
                                                     /*transposed=*/false, {0, 0}, /*groups=*/1, {true, false, false}));
     }
     const auto batch = x.size(0);
-    torch::Tensor weight_sample, bias_sample;
-    if (batch == 0) {
-      auto shape = weight.sizes().vec();
-      shape.insert(shape.begin(), 0);
-      weight_sample = torch::zeros(shape, weight.options());
-      bias_sample = torch::zeros({0, weight.size(0)}, weight.options());
-    } else {
-      const auto patches = at::im2col(x, {weight.size(2), weight.size(3)}, dilation, padding, stride);
-      weight_sample = at::bmm(g.flatten(2), patches.transpose(1, 2)).view(
-          {batch, weight.size(0), weight.size(1), weight.size(2), weight.size(3)});
-      bias_sample = g.sum({2, 3});
+    const auto kernel = weight.sizes().slice(2);
+    if (book_keeping(ctx) && ghost_norm_is_cheaper(g.size(2) * g.size(3), weight[0].numel(), weight.size(0))) {
+      // No weight gradient here: the DP step computes the clipped one from x and g.
+      const auto norms = batch == 0 ? ghost_squared_norms(g, g, has_bias)  // no patches of no rows
+                                    : ghost_squared_norms(g.flatten(2).transpose(1, 2),
+                                                          patches(x, kernel, padding, stride).transpose(1, 2), has_bias);
+      layer_of(ctx)->keep_for_book_keeping(x, g, norms);
+      return {grad_x, {}, {}, {}, {}, {}};
     }
+    auto shape = weight.sizes().vec();
+    shape.insert(shape.begin(), batch);
+    const auto weight_sample = batch == 0 ? torch::zeros(shape, weight.options())
+                                          : at::bmm(g.flatten(2), patches(x, kernel, padding, stride).transpose(1, 2)).view(shape);
+    const auto bias_sample = g.sum({2, 3});
     layer_of(ctx)->add_grad_samples(weight_sample, has_bias ? bias_sample : torch::Tensor());
+    // Under book-keeping the DP step's clipped sum is the only weight gradient: no summed one.
+    if (book_keeping(ctx)) return {grad_x, {}, {}, {}, {}, {}};
     return {grad_x, weight_sample.sum(0), has_bias ? bias_sample.sum(0) : torch::Tensor(), {}, {}, {}};
   }
 };
@@ -68,7 +103,7 @@ struct LinearFunction : torch::autograd::Function<LinearFunction> {
                                const std::optional<torch::Tensor>& bias, PerSampleLayer* layer) {
     ctx->save_for_backward({x, weight});
     ctx->saved_data["has_bias"] = bias.has_value();
-    ctx->saved_data["layer"] = reinterpret_cast<std::int64_t>(layer);
+    save_layer(ctx, layer);
     return at::linear(x, weight, bias);
   }
 
@@ -78,13 +113,20 @@ struct LinearFunction : torch::autograd::Function<LinearFunction> {
     const auto& g = grad_outputs[0];
     const bool has_bias = ctx->saved_data["has_bias"].toBool();
     const auto batch = x.size(0);
-    const auto x3 = x.reshape({batch, -1, weight.size(1)});
-    const auto g3 = g.reshape({batch, -1, weight.size(0)});
+    // (B, positions, features); `batch` and not -1 first, which a batch of 0 rows could not infer.
+    const auto positions = batch == 0 ? 0 : x.numel() / (batch * weight.size(1));
+    const auto x3 = x.reshape({batch, positions, weight.size(1)});
+    const auto g3 = g.reshape({batch, positions, weight.size(0)});
+    torch::Tensor grad_x;
+    if (ctx->needs_input_grad(0)) grad_x = g.matmul(weight);
+    if (book_keeping(ctx) && ghost_norm_is_cheaper(positions, weight.size(1), weight.size(0))) {
+      layer_of(ctx)->keep_for_book_keeping(x, g, ghost_squared_norms(g3, x3, has_bias));
+      return {grad_x, {}, {}, {}};
+    }
     const auto weight_sample = at::bmm(g3.transpose(1, 2), x3);  // (B, out, in)
     const auto bias_sample = g3.sum(1);
     layer_of(ctx)->add_grad_samples(weight_sample, has_bias ? bias_sample : torch::Tensor());
-    torch::Tensor grad_x;
-    if (ctx->needs_input_grad(0)) grad_x = g.matmul(weight);
+    if (book_keeping(ctx)) return {grad_x, {}, {}, {}};
     return {grad_x, weight_sample.sum(0), has_bias ? bias_sample.sum(0) : torch::Tensor(), {}};
   }
 };
@@ -114,9 +156,57 @@ void reset_like_libtorch(torch::Tensor& weight, torch::Tensor& bias) {
 
 }  // namespace
 
+std::vector<std::pair<torch::Tensor, torch::Tensor>> PerSampleLayer::grad_samples() const {
+  const auto params = per_sample_parameters();
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> out{{params[0], weight_sample_}};
+  if (params.size() > 1) out.emplace_back(params[1], bias_sample_);
+  return out;
+}
+
 void PerSampleLayer::add_grad_samples(const torch::Tensor& weight, const torch::Tensor& bias) {
   weight_sample_ = weight_sample_.defined() ? weight_sample_ + weight : weight;
   if (bias.defined()) bias_sample_ = bias_sample_.defined() ? bias_sample_ + bias : bias;
+}
+
+void PerSampleLayer::keep_for_book_keeping(const torch::Tensor& input, const torch::Tensor& grad_output,
+                                           const torch::Tensor& squared_norms) {
+  // A second backward would need the cross terms of the two gradients' norms, which are not kept.
+  if (squared_norms_.defined()) {
+    throw std::logic_error("DP-SGD book-keeping: a layer ran two captured backwards in one step "
+                           "(Clipping::kMaterialise adds several up)");
+  }
+  input_ = input;
+  grad_output_ = grad_output;
+  squared_norms_ = squared_norms;
+}
+
+void PerSampleLayer::clear_grad_samples() {
+  for (auto* t : {&weight_sample_, &bias_sample_, &input_, &grad_output_, &squared_norms_}) *t = torch::Tensor();
+}
+
+torch::Tensor PerSampleLayer::squared_norms() const {
+  if (squared_norms_.defined()) return squared_norms_;
+  // Per parameter in the samples' dtype, no copy of the samples; combined in float64.
+  auto squared = torch::zeros({weight_sample_.size(0)}, weight_sample_.options().dtype(torch::kFloat64));
+  for (const auto& s : {weight_sample_, bias_sample_}) {
+    if (s.defined()) squared += at::linalg_vector_norm(s.flatten(1), 2, {1}).to(torch::kFloat64).square();
+  }
+  return squared;
+}
+
+std::vector<torch::Tensor> PerSampleLayer::clipped_sums(const torch::Tensor& factor) const {
+  std::vector<torch::Tensor> out;
+  if (!squared_norms_.defined()) {
+    for (const auto& [param, s] : grad_samples()) out.push_back(at::tensordot(factor.to(s.scalar_type()), s, {0}, {0}));
+    return out;
+  }
+  if (grad_output_.size(0) == 0) {
+    for (const auto& param : per_sample_parameters()) out.push_back(torch::zeros_like(param));
+    return out;
+  }
+  std::vector<std::int64_t> per_row(grad_output_.dim(), 1);  // factor as (B, 1, ..., 1)
+  per_row[0] = -1;
+  return parameter_gradients(input_, grad_output_ * factor.to(grad_output_.scalar_type()).view(per_row));
 }
 
 PerSampleConv2dImpl::PerSampleConv2dImpl(torch::nn::Conv2dOptions options_) : options(std::move(options_)) {
@@ -137,10 +227,19 @@ torch::Tensor PerSampleConv2dImpl::forward(const torch::Tensor& x) {
   return Conv2dFunction::apply(x, weight, optional_bias(bias), stride, explicit_padding(options), static_cast<PerSampleLayer*>(this));
 }
 
-std::vector<std::pair<torch::Tensor, torch::Tensor>> PerSampleConv2dImpl::grad_samples() {
-  std::vector<std::pair<torch::Tensor, torch::Tensor>> out{{weight, weight_sample_}};
-  if (bias.defined()) out.emplace_back(bias, bias_sample_);
-  return out;
+std::vector<torch::Tensor> PerSampleConv2dImpl::per_sample_parameters() const {
+  return bias.defined() ? std::vector<torch::Tensor>{weight, bias} : std::vector<torch::Tensor>{weight};
+}
+
+std::vector<torch::Tensor> PerSampleConv2dImpl::parameter_gradients(const torch::Tensor& input,
+                                                                    const torch::Tensor& grad_output) const {
+  const std::vector<std::int64_t> stride{(*options.stride())[0], (*options.stride())[1]};
+  const auto bias_sizes = bias.defined() ? at::OptionalIntArrayRef(bias.sizes()) : at::OptionalIntArrayRef();
+  const auto grads = at::convolution_backward(grad_output, input, weight, bias_sizes, stride, explicit_padding(options),
+                                              /*dilation=*/{1, 1}, /*transposed=*/false, {0, 0}, /*groups=*/1,
+                                              {false, true, bias.defined()});
+  if (!bias.defined()) return {std::get<1>(grads)};
+  return {std::get<1>(grads), std::get<2>(grads)};
 }
 
 PerSampleLinearImpl::PerSampleLinearImpl(torch::nn::LinearOptions options_) : options(std::move(options_)) {
@@ -154,10 +253,14 @@ torch::Tensor PerSampleLinearImpl::forward(const torch::Tensor& x) {
   return LinearFunction::apply(x, weight, optional_bias(bias), static_cast<PerSampleLayer*>(this));
 }
 
-std::vector<std::pair<torch::Tensor, torch::Tensor>> PerSampleLinearImpl::grad_samples() {
-  std::vector<std::pair<torch::Tensor, torch::Tensor>> out{{weight, weight_sample_}};
-  if (bias.defined()) out.emplace_back(bias, bias_sample_);
-  return out;
+std::vector<torch::Tensor> PerSampleLinearImpl::per_sample_parameters() const {
+  return bias.defined() ? std::vector<torch::Tensor>{weight, bias} : std::vector<torch::Tensor>{weight};
+}
+
+std::vector<torch::Tensor> PerSampleLinearImpl::parameter_gradients(const torch::Tensor& input,
+                                                                    const torch::Tensor& grad_output) const {
+  const auto x = input.reshape({-1, weight.size(1)}), g = grad_output.reshape({-1, weight.size(0)});
+  return bias.defined() ? std::vector<torch::Tensor>{g.t().mm(x), g.sum(0)} : std::vector<torch::Tensor>{g.t().mm(x)};
 }
 
 std::vector<PerSampleLayer*> per_sample_layers(torch::nn::Module& module) {

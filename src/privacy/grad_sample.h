@@ -2,8 +2,10 @@
 // Layers that can record per-sample gradients, for DP-SGD (SPEC §2). LibTorch's C++ frontend has no module
 // hooks, so these are layers of their own: with capture off they are the plain LibTorch layer (same
 // parameters, same initialisation, same result); with capture on, their forward goes through a custom
-// autograd function whose backward also writes each sample's weight and bias gradient, (B, *param.shape),
-// into the layer, as Opacus's grad samplers do for nn.Conv2d and nn.Linear.
+// autograd function whose backward also keeps, in the layer, what DP-SGD needs of each sample's weight and bias
+// gradient: the gradients themselves, (B, *param.shape), as Opacus's grad samplers do for nn.Conv2d and
+// nn.Linear, or, by book-keeping where that is cheaper, only their norms and what gives the clipped sum
+// (Clipping below).
 //
 // A DP-trained module must consist of these layers only (plus parameter-free ones): dp_sgd.h refuses one
 // whose trainable parameters are not all covered. Norm layers that mix samples (BatchNorm) cannot be.
@@ -16,27 +18,59 @@
 
 namespace ganleaks::privacy {
 
+// What a captured backward keeps for the DP-SGD step (dp_sgd.h); both give the same step.
+enum class Clipping {
+  // Every sample's gradient, (B, *param.shape), as Opacus's grad samplers keep it; the norms and the clipped
+  // sum are read from it. Several captured backwards add up (a layer used twice in one step).
+  kMaterialise,
+  // Book-keeping (Bu et al., ICML 2023) with the layerwise choice of mixed ghost clipping (Bu et al. 2022):
+  // where the ghost norm (Li et al., ICLR 2022) takes fewer multiplications than materialising, the layer keeps
+  // each sample's squared gradient norm and its input and output gradient, from which the clipped sum is one
+  // ordinary weight gradient with each sample's output gradient scaled by its clipping factor (one captured
+  // backward per step); elsewhere it materialises as above. Either way no summed weight gradient is computed
+  // in the backward: the DP step's clipped sum is the gradient.
+  kBookKeeping,
+};
+
 // What every per-sample layer offers to the DP-SGD step.
 class PerSampleLayer {
  public:
   virtual ~PerSampleLayer() = default;
-  void set_capture(bool on) { capture_ = on; }
-  bool capturing() const { return capture_; }
-
-  // (parameter, its per-sample gradients) for every trainable parameter; the gradients are undefined before
-  // a captured backward. Several captured backwards add up.
-  virtual std::vector<std::pair<torch::Tensor, torch::Tensor>> grad_samples() = 0;
-  void clear_grad_samples() {
-    weight_sample_ = torch::Tensor();
-    bias_sample_ = torch::Tensor();
+  void set_capture(bool on, Clipping clipping = Clipping::kMaterialise) {
+    capture_ = on;
+    clipping_ = clipping;
   }
+  bool capturing() const { return capture_; }
+  Clipping clipping() const { return clipping_; }
 
-  // Called by the autograd functions' backward.
+  // The layer's trainable parameters: weight, then bias if it has one.
+  virtual std::vector<torch::Tensor> per_sample_parameters() const = 0;
+  // (parameter, its per-sample gradients) for every parameter; the gradients are defined after a captured
+  // backward that materialised them (always under kMaterialise; under kBookKeeping where the ghost norm is not
+  // the cheaper).
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> grad_samples() const;
+  // After a captured backward (either mode): whether one ran, each sample's squared gradient norm over this
+  // layer's parameters (float64, (B,)), and Σ_i factor_i · (sample i's gradient) per parameter (factor: (B,)).
+  bool captured() const { return weight_sample_.defined() || squared_norms_.defined(); }
+  torch::Tensor squared_norms() const;
+  std::vector<torch::Tensor> clipped_sums(const torch::Tensor& factor) const;
+  void clear_grad_samples();
+
+  // Called by the autograd functions' backward: the first where the layer materialises, the second where it
+  // takes the ghost norm.
   void add_grad_samples(const torch::Tensor& weight, const torch::Tensor& bias);
+  void keep_for_book_keeping(const torch::Tensor& input, const torch::Tensor& grad_output,
+                             const torch::Tensor& squared_norms);
 
  protected:
+  // Book-keeping's clipped sums: the parameters' gradients for this input and (scaled) output gradient.
+  virtual std::vector<torch::Tensor> parameter_gradients(const torch::Tensor& input,
+                                                         const torch::Tensor& grad_output) const = 0;
+
   bool capture_ = false;
-  torch::Tensor weight_sample_, bias_sample_;
+  Clipping clipping_ = Clipping::kMaterialise;
+  torch::Tensor weight_sample_, bias_sample_;          // materialised
+  torch::Tensor input_, grad_output_, squared_norms_;  // ghost norm (book-keeping)
 };
 
 // nn::Conv2d with per-sample gradients (groups = 1, zero padding).
@@ -44,10 +78,13 @@ class PerSampleConv2dImpl : public torch::nn::Module, public PerSampleLayer {
  public:
   explicit PerSampleConv2dImpl(torch::nn::Conv2dOptions options);
   torch::Tensor forward(const torch::Tensor& x);
-  std::vector<std::pair<torch::Tensor, torch::Tensor>> grad_samples() override;
+  std::vector<torch::Tensor> per_sample_parameters() const override;
 
   torch::nn::Conv2dOptions options;
   torch::Tensor weight, bias;  // bias undefined when options.bias() is false
+
+ protected:
+  std::vector<torch::Tensor> parameter_gradients(const torch::Tensor& input, const torch::Tensor& grad_output) const override;
 };
 TORCH_MODULE(PerSampleConv2d);
 
@@ -56,10 +93,13 @@ class PerSampleLinearImpl : public torch::nn::Module, public PerSampleLayer {
  public:
   explicit PerSampleLinearImpl(torch::nn::LinearOptions options);
   torch::Tensor forward(const torch::Tensor& x);
-  std::vector<std::pair<torch::Tensor, torch::Tensor>> grad_samples() override;
+  std::vector<torch::Tensor> per_sample_parameters() const override;
 
   torch::nn::LinearOptions options;
   torch::Tensor weight, bias;
+
+ protected:
+  std::vector<torch::Tensor> parameter_gradients(const torch::Tensor& input, const torch::Tensor& grad_output) const override;
 };
 TORCH_MODULE(PerSampleLinear);
 

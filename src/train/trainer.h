@@ -29,6 +29,7 @@ struct DpTraining {
   double noise_multiplier = 1.0;
   double sample_rate = 0.01;
   bool secure_noise = false;
+  bool book_keeping = true;  // privacy::Clipping::kBookKeeping, else kMaterialise (privacy.clipping)
 };
 
 struct RunSpec {

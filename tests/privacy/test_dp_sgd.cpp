@@ -201,6 +201,115 @@ TEST(DpSgd, RefusesModulesWithParametersOutsidePerSampleLayers) {
   EXPECT_NO_THROW(check_dp_compatible(*d, "discriminator"));
 }
 
+// One captured backward of `module` on x under `clipping`, then the DP-SGD step (noise from `seed`); returns
+// every per-sample layer's squared norms (before the step) and every parameter's resulting .grad.
+struct CapturedStep {
+  std::vector<torch::Tensor> squared_norms, grads;
+  std::vector<bool> materialised;  // per layer: whether it kept per-sample gradients
+};
+CapturedStep captured_step(torch::nn::Module& module, const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                           const torch::Tensor& x, Clipping clipping, const DpSgdStep& step, std::uint64_t seed) {
+  const auto layers = per_sample_layers(module);
+  for (auto* layer : layers) layer->set_capture(true, clipping);
+  module.zero_grad();
+  row_losses(forward(x)).sum().backward();
+  for (auto* layer : layers) layer->set_capture(false);
+  CapturedStep out;
+  for (auto* layer : layers) {
+    out.materialised.push_back(layer->grad_samples().front().second.defined());
+    out.squared_norms.push_back(layer->squared_norms().clone());
+  }
+  auto noise = NoiseSource::seeded(seed);
+  dp_sgd_gradients(layers, step, noise, true, [](std::vector<at::Tensor>&) {});
+  for (auto* layer : layers) {
+    for (const auto& param : layer->per_sample_parameters()) out.grads.push_back(param.grad().clone());
+  }
+  return out;
+}
+
+// Book-keeping against materialising (float64): the same norms per layer and the same DP-SGD gradient, noise
+// included, to 1e-10; `ghost_layers` says which layers book-keeping must take by the ghost norm (the others it
+// materialises), so that both of its paths are the ones tested.
+void expect_book_keeping_is_the_materialised_step(torch::nn::Module& module,
+                                                  const std::function<torch::Tensor(const torch::Tensor&)>& forward,
+                                                  const torch::Tensor& x, double max_grad_norm,
+                                                  const std::vector<bool>& ghost_layers) {
+  const DpSgdStep step{.max_grad_norm = max_grad_norm, .noise_multiplier = 0.7, .expected_batch_size = 3};
+  const auto materialised = captured_step(module, forward, x, Clipping::kMaterialise, step, 11);
+  const auto book_kept = captured_step(module, forward, x, Clipping::kBookKeeping, step, 11);
+  EXPECT_EQ(materialised.materialised, std::vector<bool>(ghost_layers.size(), true));
+  std::vector<bool> expected_materialised;
+  for (const bool ghost : ghost_layers) expected_materialised.push_back(!ghost);
+  EXPECT_EQ(book_kept.materialised, expected_materialised);
+  ASSERT_EQ(materialised.squared_norms.size(), book_kept.squared_norms.size());
+  for (std::size_t i = 0; i < materialised.squared_norms.size(); ++i) {
+    const auto& m = materialised.squared_norms[i];
+    EXPECT_LE(((book_kept.squared_norms[i] - m).abs() / m.clamp_min(1e-30)).max().item<double>(), 1e-10) << "layer " << i;
+  }
+  ASSERT_EQ(materialised.grads.size(), book_kept.grads.size());
+  for (std::size_t i = 0; i < materialised.grads.size(); ++i) {
+    EXPECT_LE((book_kept.grads[i] - materialised.grads[i]).abs().max().item<double>(), 1e-10) << "parameter " << i;
+  }
+}
+
+TEST(BookKeeping, Conv2dGivesTheMaterialisedStepByGhostNormAndByMaterialising) {
+  torch::manual_seed(12);
+  const auto x = torch::randn({5, 3, 10, 10}, torch::kFloat64);
+  // 5 × 5 output positions of 3·4·4 patches into 4 channels: materialising is cheaper (25 · 52 > 48 · 4).
+  PerSampleConv2d wide(torch::nn::Conv2dOptions(3, 4, 4).stride(2).padding(1));
+  // A 1 × 1 output of 3·10·10 patches into 6 channels, no bias: the ghost norm is cheaper.
+  PerSampleConv2d whole(torch::nn::Conv2dOptions(3, 6, 10).stride(1).padding(0).bias(false));
+  for (auto* conv : {&wide, &whole}) {
+    (*conv)->to(torch::kFloat64);
+    for (const double c : {0.05, 100.0}) {  // every row clipped; none
+      expect_book_keeping_is_the_materialised_step(**conv, [&](const torch::Tensor& in) { return (*conv)->forward(in); },
+                                                   x, c, {conv == &whole});
+    }
+  }
+}
+
+TEST(BookKeeping, LinearGivesTheMaterialisedStepFor2dAnd3dInputs) {
+  torch::manual_seed(13);
+  PerSampleLinear linear(torch::nn::LinearOptions(6, 3));
+  linear->to(torch::kFloat64);
+  const auto forward = [&](const torch::Tensor& in) { return linear->forward(in); };
+  // One position: the ghost norm ‖g‖²‖x‖²; 5 positions of 6 -> 3 features: materialised.
+  expect_book_keeping_is_the_materialised_step(*linear, forward, torch::randn({7, 6}, torch::kFloat64), 0.5, {true});
+  expect_book_keeping_is_the_materialised_step(*linear, forward, torch::randn({4, 5, 6}, torch::kFloat64), 0.5, {false});
+}
+
+TEST(BookKeeping, WholeDiscriminatorGivesTheMaterialisedStep) {
+  torch::manual_seed(14);
+  // Width 16, as the demo's: the third convolution (16 positions of 32·4·4 patches into 64 channels) takes the
+  // ghost norm, the others materialise (the last has one output channel: its ghost norm would cost more).
+  models::DcganDiscriminator d(models::DcganOptions{.z_dim = 8, .width = 16, .channels = 1});
+  d->to(torch::kFloat64);
+  const auto x = torch::randn({6, 1, 32, 32}, torch::kFloat64);
+  const auto forward = [&](const torch::Tensor& in) { return d->forward(in); };
+  for (const double c : {0.05, 1.0, 1e3}) {
+    expect_book_keeping_is_the_materialised_step(*d, forward, x, c, {false, false, true, false});
+  }
+}
+
+TEST(BookKeeping, EmptyBatchGivesZeroSumsAndTwoBackwardsAreRefused) {
+  PerSampleConv2d conv(torch::nn::Conv2dOptions(1, 2, 4).stride(2).padding(1));
+  PerSampleLinear linear(torch::nn::LinearOptions(3, 2));
+  conv->set_capture(true, Clipping::kBookKeeping);
+  linear->set_capture(true, Clipping::kBookKeeping);
+  row_losses(conv->forward(torch::zeros({0, 1, 8, 8}))).sum().backward();
+  row_losses(linear->forward(torch::zeros({0, 3}))).sum().backward();
+  for (PerSampleLayer* layer : {static_cast<PerSampleLayer*>(conv.get()), static_cast<PerSampleLayer*>(linear.get())}) {
+    EXPECT_EQ(layer->squared_norms().size(0), 0);
+    auto noise = NoiseSource::seeded(3);
+    dp_sgd_gradients({layer}, {1.0, 1.0, 4.0}, noise, false, [&](std::vector<at::Tensor>& sums) {
+      for (auto& s : sums) EXPECT_EQ(s.abs().max().item<float>(), 0.0f);
+    });
+  }
+  // A layer used twice in one step: the cross terms of the norms are not kept, so book-keeping refuses.
+  const auto x = torch::randn({2, 3});
+  EXPECT_THROW(row_losses(linear->forward(x) + linear->forward(x)).sum().backward(), std::exception);
+}
+
 TEST(PoissonSampler, RateIsRespectedAndStateRestores) {
   PoissonSampler sampler(1000, 0.05, 42);
   double total = 0;
