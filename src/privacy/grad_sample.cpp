@@ -4,6 +4,7 @@
 #include <torch/nn/functional/conv.h>
 #include <torch/nn/init.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -48,6 +49,13 @@ at::Tensor patches(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef 
   return v.permute({0, 1, 4, 5, 2, 3}).reshape({x.size(0), x.size(1) * kernel[0] * kernel[1], v.size(2) * v.size(3)});
 }
 
+// Rows per block when a backward gathers patches: the whole batch's patches are k·k/stride² times the layer's
+// input (4x for the discriminator's), so they are gathered, used and dropped a block of about 1 MiB of floats
+// at a time (less peak memory, and the block stays in cache for the product that reads it).
+std::int64_t rows_per_block(std::int64_t elements_per_row) {
+  return std::max<std::int64_t>(1, (std::int64_t{1} << 18) / std::max<std::int64_t>(1, elements_per_row));
+}
+
 // y = conv2d(x, w, b). Backward: the input gradient as LibTorch computes it, and per sample i
 // dW_i = g_i · unfold(x_i)ᵀ (g_i: (C_out, L) output gradient, unfold(x_i): (C_in·k·k, L) input patches),
 // db_i = Σ_L g_i, materialised or, by book-keeping where cheaper, only their norm.
@@ -77,23 +85,35 @@ struct Conv2dFunction : torch::autograd::Function<Conv2dFunction> {
     }
     const auto batch = x.size(0);
     const auto kernel = weight.sizes().slice(2);
-    if (book_keeping(ctx) && ghost_norm_is_cheaper(g.size(2) * g.size(3), weight[0].numel(), weight.size(0))) {
+    const auto positions = g.size(2) * g.size(3), patch_size = weight[0].numel();
+    const auto rows = rows_per_block(positions * patch_size);
+    const auto block_patches = [&](std::int64_t start, std::int64_t end) {
+      return patches(x.slice(0, start, end), kernel, padding, stride);  // (rows, C_in·k·k, L)
+    };
+    if (book_keeping(ctx) && ghost_norm_is_cheaper(positions, patch_size, weight.size(0))) {
       // No weight gradient here: the DP step computes the clipped one from x and g.
-      const auto norms = batch == 0 ? ghost_squared_norms(g, g, has_bias)  // no patches of no rows
-                                    : ghost_squared_norms(g.flatten(2).transpose(1, 2),
-                                                          patches(x, kernel, padding, stride).transpose(1, 2), has_bias);
+      auto norms = torch::empty({batch}, g.options().dtype(torch::kFloat64));
+      for (std::int64_t start = 0; start < batch; start += rows) {
+        const auto end = std::min(batch, start + rows);
+        norms.slice(0, start, end).copy_(ghost_squared_norms(g.slice(0, start, end).flatten(2).transpose(1, 2),
+                                                             block_patches(start, end).transpose(1, 2), has_bias));
+      }
       layer_of(ctx)->keep_for_book_keeping(x, g, norms);
       return {grad_x, {}, {}, {}, {}, {}};
     }
     auto shape = weight.sizes().vec();
     shape.insert(shape.begin(), batch);
-    const auto weight_sample = batch == 0 ? torch::zeros(shape, weight.options())
-                                          : at::bmm(g.flatten(2), patches(x, kernel, padding, stride).transpose(1, 2)).view(shape);
+    const auto weight_sample = torch::empty({batch, weight.size(0), patch_size}, weight.options());
+    for (std::int64_t start = 0; start < batch; start += rows) {
+      const auto end = std::min(batch, start + rows);
+      auto out = weight_sample.slice(0, start, end);
+      at::bmm_out(out, g.slice(0, start, end).flatten(2), block_patches(start, end).transpose(1, 2));
+    }
     const auto bias_sample = g.sum({2, 3});
-    layer_of(ctx)->add_grad_samples(weight_sample, has_bias ? bias_sample : torch::Tensor());
+    layer_of(ctx)->add_grad_samples(weight_sample.view(shape), has_bias ? bias_sample : torch::Tensor());
     // Under book-keeping the DP step's clipped sum is the only weight gradient: no summed one.
     if (book_keeping(ctx)) return {grad_x, {}, {}, {}, {}, {}};
-    return {grad_x, weight_sample.sum(0), has_bias ? bias_sample.sum(0) : torch::Tensor(), {}, {}, {}};
+    return {grad_x, weight_sample.sum(0).view(weight.sizes()), has_bias ? bias_sample.sum(0) : torch::Tensor(), {}, {}, {}};
   }
 };
 
