@@ -29,9 +29,10 @@ struct Step {
         target(torch::cat({torch::ones({batch / 2}), torch::zeros({batch - batch / 2})})) {}
 };
 
-// Bytes allocated through LibTorch's CPU allocator during one call above what was allocated when it began, at
-// the highest point: the allocator reports every allocation and free to a memory-profiling reporter installed
-// for this thread (as the autograd profiler's profile_memory does).
+// Bytes allocated through LibTorch's CPU allocator during one call and still held, at the highest point: the
+// allocator reports every allocation, and the free of every block allocated while the reporter is installed, to a
+// memory-profiling reporter for this thread (as the autograd profiler's profile_memory does). Blocks freed that
+// are older than the call (last step's gradients) are not reported (LibTorch warns once): the same for both steps.
 struct PeakAllocation : c10::MemoryReportingInfoBase {
   std::int64_t current = 0, peak = 0;
   void reportMemoryUsage(void* /*ptr*/, std::int64_t bytes, std::size_t, std::size_t, c10::Device) override {
