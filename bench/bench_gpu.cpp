@@ -1,6 +1,7 @@
 // ganleaks's kernels on one device, the one GANLEAKS_BENCH_DEVICE names ("cpu", the default, or "cuda"), with the
 // arithmetic a default run sets there (dist::configure_arithmetic: no TF32; deterministic unless
-// GANLEAKS_BENCH_DETERMINISTIC=0). One CPU thread, like one rank.
+// GANLEAKS_BENCH_DETERMINISTIC=0). One CPU thread, like one rank (GanIteration: GANLEAKS_BENCH_THREADS, to time
+// experiment.threads_per_rank > 1).
 //   GanIteration   train::train_model's DCGAN iteration (non-saturating, one critic step), iterations/s; beside
 //                  PyTorch eager Python on the same networks (bench/python/dcgan_step.py)
 //   FbbSearch      nearest generated sample, Q queries x K samples x D pixels, as FLOP/s of its 2QKD products
@@ -107,7 +108,8 @@ double one_iteration_run_seconds(int width, int batch, const at::Tensor& records
 }
 
 void GanIteration(benchmark::State& state) {
-  at::set_num_threads(1);
+  const char* threads = std::getenv("GANLEAKS_BENCH_THREADS");
+  at::set_num_threads(threads && *threads ? std::max(1, std::atoi(threads)) : 1);
   const int width = static_cast<int>(state.range(0)), batch = static_cast<int>(state.range(1));
   torch::manual_seed(0);
   const auto records = (torch::rand({kRecords, 1, 32, 32}) * 2 - 1).to(bench_device());  // already on the device
