@@ -90,9 +90,9 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
     out.rank_seconds += seconds;
     out.by_kind[job.kind] += seconds;
   }
+  const bool several = costs_by_settings.size() > 1;  // then the units of each are told apart by arm
   for (const auto& [settings, measured] : costs_by_settings) {
     for (const auto& [unit, seconds] : measured.costs->unit_seconds()) {
-      const bool several = costs_by_settings.size() > 1;  // then the units of each are told apart by arm
       out.unit_seconds[several ? fmt::format("{} ({})", unit, measured.arm) : unit] = seconds;
     }
   }

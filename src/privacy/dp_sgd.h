@@ -58,8 +58,9 @@ struct DpSgdStats {
 };
 
 // Sums, per parameter of `layers`, the per-sample gradients clipped to max_grad_norm (flat clipping over
-// all layers), from what each layer's captured backward kept (Clipping in grad_sample.h); then `all_reduce_sum` (identity on one rank) adds the group's sums in place; the rank with
-// adds_noise = true adds the noise before the reduction, so the group's total carries exactly one draw.
+// all layers), from what each layer's captured backward kept (Clipping in grad_sample.h); then
+// `all_reduce_sum` (identity on one rank) adds the group's sums in place; the rank with adds_noise = true adds
+// the noise before the reduction, so the group's total carries exactly one draw.
 // Finally sets every parameter's .grad to (sum + noise) / expected_batch_size and clears the samples.
 // Throws if a layer captured nothing (the forward did not run with capture on).
 DpSgdStats dp_sgd_gradients(const std::vector<PerSampleLayer*>& layers, const DpSgdStep& step, NoiseSource& noise,

@@ -151,6 +151,11 @@ struct LinearFunction : torch::autograd::Function<LinearFunction> {
   }
 };
 
+// A layer's parameters, or their gradients, in per_sample_parameters()'s order: weight, then bias if defined.
+std::vector<torch::Tensor> weight_and_bias(const torch::Tensor& weight, const torch::Tensor& bias) {
+  return bias.defined() ? std::vector<torch::Tensor>{weight, bias} : std::vector<torch::Tensor>{weight};
+}
+
 // Custom functions take an optional bias: an undefined tensor cannot be an autograd input.
 std::optional<torch::Tensor> optional_bias(const torch::Tensor& bias) {
   return bias.defined() ? std::optional<torch::Tensor>(bias) : std::nullopt;
@@ -247,9 +252,7 @@ torch::Tensor PerSampleConv2dImpl::forward(const torch::Tensor& x) {
   return Conv2dFunction::apply(x, weight, optional_bias(bias), stride, explicit_padding(options), static_cast<PerSampleLayer*>(this));
 }
 
-std::vector<torch::Tensor> PerSampleConv2dImpl::per_sample_parameters() const {
-  return bias.defined() ? std::vector<torch::Tensor>{weight, bias} : std::vector<torch::Tensor>{weight};
-}
+std::vector<torch::Tensor> PerSampleConv2dImpl::per_sample_parameters() const { return weight_and_bias(weight, bias); }
 
 std::vector<torch::Tensor> PerSampleConv2dImpl::parameter_gradients(const torch::Tensor& input,
                                                                     const torch::Tensor& grad_output) const {
@@ -258,8 +261,7 @@ std::vector<torch::Tensor> PerSampleConv2dImpl::parameter_gradients(const torch:
   const auto grads = at::convolution_backward(grad_output, input, weight, bias_sizes, stride, explicit_padding(options),
                                               /*dilation=*/{1, 1}, /*transposed=*/false, {0, 0}, /*groups=*/1,
                                               {false, true, bias.defined()});
-  if (!bias.defined()) return {std::get<1>(grads)};
-  return {std::get<1>(grads), std::get<2>(grads)};
+  return weight_and_bias(std::get<1>(grads), std::get<2>(grads));  // no bias: std::get<2> is undefined
 }
 
 PerSampleLinearImpl::PerSampleLinearImpl(torch::nn::LinearOptions options_) : options(std::move(options_)) {
@@ -273,14 +275,12 @@ torch::Tensor PerSampleLinearImpl::forward(const torch::Tensor& x) {
   return LinearFunction::apply(x, weight, optional_bias(bias), static_cast<PerSampleLayer*>(this));
 }
 
-std::vector<torch::Tensor> PerSampleLinearImpl::per_sample_parameters() const {
-  return bias.defined() ? std::vector<torch::Tensor>{weight, bias} : std::vector<torch::Tensor>{weight};
-}
+std::vector<torch::Tensor> PerSampleLinearImpl::per_sample_parameters() const { return weight_and_bias(weight, bias); }
 
 std::vector<torch::Tensor> PerSampleLinearImpl::parameter_gradients(const torch::Tensor& input,
                                                                     const torch::Tensor& grad_output) const {
   const auto x = input.reshape({-1, weight.size(1)}), g = grad_output.reshape({-1, weight.size(0)});
-  return bias.defined() ? std::vector<torch::Tensor>{g.t().mm(x), g.sum(0)} : std::vector<torch::Tensor>{g.t().mm(x)};
+  return weight_and_bias(g.t().mm(x), bias.defined() ? g.sum(0) : torch::Tensor());
 }
 
 std::vector<PerSampleLayer*> per_sample_layers(torch::nn::Module& module) {
