@@ -133,7 +133,7 @@ void Task::train(const runner::Job& job, const runner::RunContext& context, cons
   if (spec.dp) {
     run.spec.dp = train::DpTraining{.max_grad_norm = spec.dp->max_grad_norm, .noise_multiplier = spec.dp->noise_multiplier,
                                     .sample_rate = spec.dp->sample_rate, .secure_noise = config_.privacy.secure_noise,
-                                    .book_keeping = config_.privacy.clipping == "book-keeping"};
+                                    .clipping = privacy::clipping_named(config_.privacy.clipping)};
   }
   std::function<train::SampleQuality(models::Networks&)> quality;
   if (spec.role == Role::kVictim) {

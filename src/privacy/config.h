@@ -7,12 +7,12 @@
 
 #include "core/config.h"
 #include "privacy/accountant.h"
+#include "privacy/clipping.h"
 
 namespace ganleaks {
 
 struct PrivacyConfig {
   static constexpr std::string_view kSection = "privacy";
-  static constexpr std::array<std::string_view, 2> kClippings{"book-keeping", "materialise"};
   std::vector<double> target_epsilons;
   std::vector<double> noise_multipliers;
   bool non_private = true;
@@ -38,10 +38,11 @@ struct PrivacyConfig {
            "δ of the reported ε, at least 10^-100 (the accountant's domain); 0 = 1/n rounded down to a power of ten");
     v.boolean("secure_noise", secure_noise,
               "noise from `getrandom(2)` (not reproducible) instead of the run's seeded generator");
-    v.choice("clipping", clipping, kClippings,
+    v.choice("clipping", clipping, privacy::kClippingNames,
              "how each row's gradient norm and the clipped sum are computed: `book-keeping` (norms without per-row "
-             "gradients where that is cheaper, Bu et al. 2023) or `materialise` (every row's gradient, as Opacus); "
-             "the same DP-SGD step either way (docs/privacy.md)");
+             "gradients where that is cheaper, Bu et al. 2023; fastest), `ghost` (no per-row gradient kept beyond "
+             "a block, Bu et al. 2022; least memory) or `materialise` (every row's gradient, as Opacus); the same "
+             "DP-SGD step in each mode (docs/privacy.md)");
   }
   bool operator==(const PrivacyConfig&) const = default;
 };

@@ -21,13 +21,14 @@ PerSampleLayer* layer_of(AutogradContext* ctx) {
 // The forward records the layer and its clipping mode (set_capture may change before the backward runs).
 void save_layer(AutogradContext* ctx, PerSampleLayer* layer) {
   ctx->saved_data["layer"] = reinterpret_cast<std::int64_t>(layer);
-  ctx->saved_data["book_keeping"] = layer->clipping() == Clipping::kBookKeeping;
+  ctx->saved_data["clipping"] = static_cast<std::int64_t>(layer->clipping());
 }
-bool book_keeping(AutogradContext* ctx) { return ctx->saved_data["book_keeping"].toBool(); }
+Clipping clipping_of(AutogradContext* ctx) { return static_cast<Clipping>(ctx->saved_data["clipping"].toInt()); }
 
 // Whether the ghost norm of a per-sample gradient Σ_l g_l a_lᵀ (out × in, summed over `positions`) takes fewer
 // multiplications than materialising it: positions² · (in + out) against positions · in · out, the layerwise
-// choice of mixed ghost clipping (Bu et al. 2022). Book-keeping materialises the layers where it is not.
+// choice of mixed ghost clipping (Bu et al. 2022). Book-keeping and ghost clipping materialise the layers where
+// it is not.
 bool ghost_norm_is_cheaper(std::int64_t positions, std::int64_t in, std::int64_t out) {
   return positions * (in + out) < in * out;
 }
@@ -41,13 +42,45 @@ at::Tensor ghost_squared_norms(const at::Tensor& g, const at::Tensor& a, bool ha
   return squared.to(at::kDouble);
 }
 
-// unfold(x) in im2col's layout, (B, C·kh·kw, L), gathered from strided views of the padded input: on the CPU
-// faster than at::im2col for the discriminator's first layers (about 2x, measured for bench_dp's shapes).
-at::Tensor patches(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef padding, at::IntArrayRef stride) {
-  const auto padded = at::constant_pad_nd(x, {padding[1], padding[1], padding[0], padding[0]});
-  const auto v = padded.unfold(2, kernel[0], stride[0]).unfold(3, kernel[1], stride[1]);  // (B, C, oh, ow, kh, kw)
-  return v.permute({0, 1, 4, 5, 2, 3}).reshape({x.size(0), x.size(1) * kernel[0] * kernel[1], v.size(2) * v.size(3)});
+// Each row's squared gradient norm over a layer's weight and bias, from materialised per-row gradients (bias
+// undefined if none); computed per parameter in the gradients' dtype, without a copy, and summed in float64.
+at::Tensor materialised_squared_norms(const at::Tensor& weight_sample, const at::Tensor& bias_sample) {
+  auto squared = at::zeros({weight_sample.size(0)}, weight_sample.options().dtype(at::kDouble));
+  for (const auto& s : {weight_sample, bias_sample}) {
+    if (s.defined()) squared += at::linalg_vector_norm(s.flatten(1), 2, {1}).to(at::kDouble).square();
+  }
+  return squared;
 }
+
+// unfold(x) in im2col's layout, (B, C·kh·kw, L), for a block of samples at a time: x is padded once, then each
+// block is one index_select of every patch element's offset in the padded plane, per (sample, channel) row. On
+// the CPU 2–4x faster than at::im2col or a copy of strided unfold views for the discriminator's layers
+// (measured for bench_dp's shapes); an exact copy either way.
+class Patches {
+ public:
+  Patches(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef padding, at::IntArrayRef stride)
+      : x_(x), padding_(padding.vec()), rows_per_sample_(x.size(1) * kernel[0] * kernel[1]) {
+    const auto height = x.size(2) + 2 * padding[0], width = x.size(3) + 2 * padding[1];
+    const auto out_h = (height - kernel[0]) / stride[0] + 1, out_w = (width - kernel[1]) / stride[1] + 1;
+    const auto options = x.options().dtype(at::kLong);
+    // offset[kh, kw, i, j] = (stride_h·i + kh)·width + stride_w·j + kw
+    const auto rows = at::arange(kernel[0], options).view({-1, 1, 1, 1}) +
+                      (at::arange(out_h, options) * stride[0]).view({1, 1, -1, 1});
+    const auto cols = at::arange(kernel[1], options).view({1, -1, 1, 1}) +
+                      (at::arange(out_w, options) * stride[1]).view({1, 1, 1, -1});
+    offset_ = (rows * width + cols).flatten();
+  }
+  // Samples [start, end): (end − start, C·kh·kw, L); padded a block at a time, which keeps the peak lower.
+  at::Tensor block(std::int64_t start, std::int64_t end) const {
+    const auto padded = at::constant_pad_nd(x_.slice(0, start, end), {padding_[1], padding_[1], padding_[0], padding_[0]});
+    return padded.flatten(0, 1).flatten(1).index_select(1, offset_).view({end - start, rows_per_sample_, -1});
+  }
+
+ private:
+  at::Tensor x_, offset_;
+  std::vector<std::int64_t> padding_;
+  std::int64_t rows_per_sample_;
+};
 
 // Rows per block when a backward gathers patches: the whole batch's patches are k·k/stride² times the layer's
 // input (4x for the discriminator's), so they are gathered, used and dropped a block of about 1 MiB of floats
@@ -78,42 +111,57 @@ struct Conv2dFunction : torch::autograd::Function<Conv2dFunction> {
     const auto stride = ctx->saved_data["stride"].toIntVector();
     const auto padding = ctx->saved_data["padding"].toIntVector();
     const bool has_bias = ctx->saved_data["has_bias"].toBool();
-    torch::Tensor grad_x;
-    if (ctx->needs_input_grad(0)) {
-      grad_x = std::get<0>(at::convolution_backward(g, x, weight, std::nullopt, stride, padding, /*dilation=*/{1, 1},
-                                                    /*transposed=*/false, {0, 0}, /*groups=*/1, {true, false, false}));
-    }
     const auto batch = x.size(0);
-    const auto kernel = weight.sizes().slice(2);
     const auto positions = g.size(2) * g.size(3), patch_size = weight[0].numel();
     const auto rows = rows_per_block(positions * patch_size);
-    const auto block_patches = [&](std::int64_t start, std::int64_t end) {
-      return patches(x.slice(0, start, end), kernel, padding, stride);  // (rows, C_in·k·k, L)
+    const Patches patches(x, weight.sizes().slice(2), padding, stride);
+    // The input gradient first: its convolution's temporaries are gone before the per-sample part allocates.
+    variable_list grads(6);
+    if (ctx->needs_input_grad(0)) {
+      grads[0] = std::get<0>(at::convolution_backward(g, x, weight, std::nullopt, stride, padding, /*dilation=*/{1, 1},
+                                                      /*transposed=*/false, {0, 0}, /*groups=*/1, {true, false, false}));
+    }
+    const auto clipping = clipping_of(ctx);
+    // Rows [start, end)'s weight gradients, (rows, C_out, C_in·k·k), into `out`.
+    const auto weight_samples = [&](std::int64_t start, std::int64_t end, at::Tensor out) {
+      at::bmm_out(out, g.slice(0, start, end).flatten(2), patches.block(start, end).transpose(1, 2));
     };
-    if (book_keeping(ctx) && ghost_norm_is_cheaper(positions, patch_size, weight.size(0))) {
+    if (clipping != Clipping::kMaterialise && ghost_norm_is_cheaper(positions, patch_size, weight.size(0))) {
       // No weight gradient here: the DP step computes the clipped one from x and g.
       auto norms = torch::empty({batch}, g.options().dtype(torch::kFloat64));
       for (std::int64_t start = 0; start < batch; start += rows) {
         const auto end = std::min(batch, start + rows);
         norms.slice(0, start, end).copy_(ghost_squared_norms(g.slice(0, start, end).flatten(2).transpose(1, 2),
-                                                             block_patches(start, end).transpose(1, 2), has_bias));
+                                                             patches.block(start, end).transpose(1, 2), has_bias));
       }
-      layer_of(ctx)->keep_for_book_keeping(x, g, norms);
-      return {grad_x, {}, {}, {}, {}, {}};
+      layer_of(ctx)->keep_norms(x, g, norms);
+    } else if (clipping == Clipping::kGhost) {
+      // Each block's gradients live only until their norms are taken; the clipped sum is computed as above.
+      auto norms = torch::empty({batch}, g.options().dtype(torch::kFloat64));
+      for (std::int64_t start = 0; start < batch; start += rows) {
+        const auto end = std::min(batch, start + rows);
+        const auto weight_block = torch::empty({end - start, weight.size(0), patch_size}, weight.options());
+        weight_samples(start, end, weight_block);
+        const auto bias_block = has_bias ? g.slice(0, start, end).sum({2, 3}) : at::Tensor();
+        norms.slice(0, start, end).copy_(materialised_squared_norms(weight_block, bias_block));
+      }
+      layer_of(ctx)->keep_norms(x, g, norms);
+    } else {
+      const auto weight_sample = torch::empty({batch, weight.size(0), patch_size}, weight.options());
+      for (std::int64_t start = 0; start < batch; start += rows) {
+        weight_samples(start, std::min(batch, start + rows), weight_sample.slice(0, start, std::min(batch, start + rows)));
+      }
+      const auto bias_sample = g.sum({2, 3});
+      auto shape = weight.sizes().vec();
+      shape.insert(shape.begin(), batch);
+      layer_of(ctx)->add_grad_samples(weight_sample.view(shape), has_bias ? bias_sample : torch::Tensor());
+      // Under book-keeping the DP step's clipped sum is the only weight gradient: no summed one.
+      if (clipping == Clipping::kMaterialise) {
+        grads[1] = weight_sample.sum(0).view(weight.sizes());
+        if (has_bias) grads[2] = bias_sample.sum(0);
+      }
     }
-    auto shape = weight.sizes().vec();
-    shape.insert(shape.begin(), batch);
-    const auto weight_sample = torch::empty({batch, weight.size(0), patch_size}, weight.options());
-    for (std::int64_t start = 0; start < batch; start += rows) {
-      const auto end = std::min(batch, start + rows);
-      auto out = weight_sample.slice(0, start, end);
-      at::bmm_out(out, g.slice(0, start, end).flatten(2), block_patches(start, end).transpose(1, 2));
-    }
-    const auto bias_sample = g.sum({2, 3});
-    layer_of(ctx)->add_grad_samples(weight_sample.view(shape), has_bias ? bias_sample : torch::Tensor());
-    // Under book-keeping the DP step's clipped sum is the only weight gradient: no summed one.
-    if (book_keeping(ctx)) return {grad_x, {}, {}, {}, {}, {}};
-    return {grad_x, weight_sample.sum(0).view(weight.sizes()), has_bias ? bias_sample.sum(0) : torch::Tensor(), {}, {}, {}};
+    return grads;
   }
 };
 
@@ -139,14 +187,19 @@ struct LinearFunction : torch::autograd::Function<LinearFunction> {
     const auto g3 = g.reshape({batch, positions, weight.size(0)});
     torch::Tensor grad_x;
     if (ctx->needs_input_grad(0)) grad_x = g.matmul(weight);
-    if (book_keeping(ctx) && ghost_norm_is_cheaper(positions, weight.size(1), weight.size(0))) {
-      layer_of(ctx)->keep_for_book_keeping(x, g, ghost_squared_norms(g3, x3, has_bias));
+    const auto clipping = clipping_of(ctx);
+    if (clipping != Clipping::kMaterialise && ghost_norm_is_cheaper(positions, weight.size(1), weight.size(0))) {
+      layer_of(ctx)->keep_norms(x, g, ghost_squared_norms(g3, x3, has_bias));
       return {grad_x, {}, {}, {}};
     }
     const auto weight_sample = at::bmm(g3.transpose(1, 2), x3);  // (B, out, in)
-    const auto bias_sample = g3.sum(1);
-    layer_of(ctx)->add_grad_samples(weight_sample, has_bias ? bias_sample : torch::Tensor());
-    if (book_keeping(ctx)) return {grad_x, {}, {}, {}};
+    const auto bias_sample = has_bias ? g3.sum(1) : torch::Tensor();
+    if (clipping == Clipping::kGhost) {  // one block: a linear layer's rows' gradients are small
+      layer_of(ctx)->keep_norms(x, g, materialised_squared_norms(weight_sample, bias_sample));
+      return {grad_x, {}, {}, {}};
+    }
+    layer_of(ctx)->add_grad_samples(weight_sample, bias_sample);
+    if (clipping == Clipping::kBookKeeping) return {grad_x, {}, {}, {}};
     return {grad_x, weight_sample.sum(0), has_bias ? bias_sample.sum(0) : torch::Tensor(), {}};
   }
 };
@@ -193,11 +246,11 @@ void PerSampleLayer::add_grad_samples(const torch::Tensor& weight, const torch::
   if (bias.defined()) bias_sample_ = bias_sample_.defined() ? bias_sample_ + bias : bias;
 }
 
-void PerSampleLayer::keep_for_book_keeping(const torch::Tensor& input, const torch::Tensor& grad_output,
-                                           const torch::Tensor& squared_norms) {
+void PerSampleLayer::keep_norms(const torch::Tensor& input, const torch::Tensor& grad_output,
+                                const torch::Tensor& squared_norms) {
   // A second backward would need the cross terms of the two gradients' norms, which are not kept.
   if (squared_norms_.defined()) {
-    throw std::logic_error("DP-SGD book-keeping: a layer ran two captured backwards in one step "
+    throw std::logic_error("DP-SGD book-keeping or ghost clipping: a layer ran two captured backwards in one step "
                            "(Clipping::kMaterialise adds several up)");
   }
   input_ = input;
@@ -210,13 +263,7 @@ void PerSampleLayer::clear_grad_samples() {
 }
 
 torch::Tensor PerSampleLayer::squared_norms() const {
-  if (squared_norms_.defined()) return squared_norms_;
-  // Per parameter in the samples' dtype, no copy of the samples; combined in float64.
-  auto squared = torch::zeros({weight_sample_.size(0)}, weight_sample_.options().dtype(torch::kFloat64));
-  for (const auto& s : {weight_sample_, bias_sample_}) {
-    if (s.defined()) squared += at::linalg_vector_norm(s.flatten(1), 2, {1}).to(torch::kFloat64).square();
-  }
-  return squared;
+  return squared_norms_.defined() ? squared_norms_ : materialised_squared_norms(weight_sample_, bias_sample_);
 }
 
 std::vector<torch::Tensor> PerSampleLayer::clipped_sums(const torch::Tensor& factor) const {

@@ -4,8 +4,8 @@
 // parameters, same initialisation, same result); with capture on, their forward goes through a custom
 // autograd function whose backward also keeps, in the layer, what DP-SGD needs of each sample's weight and bias
 // gradient: the gradients themselves, (B, *param.shape), as Opacus's grad samplers do for nn.Conv2d and
-// nn.Linear, or, by book-keeping where that is cheaper, only their norms and what gives the clipped sum
-// (Clipping below).
+// nn.Linear, or only their norms and what gives the clipped sum (book-keeping and ghost clipping; Clipping in
+// clipping.h).
 //
 // A DP-trained module must consist of these layers only (plus parameter-free ones): dp_sgd.h refuses one
 // whose trainable parameters are not all covered. Norm layers that mix samples (BatchNorm) cannot be.
@@ -16,21 +16,9 @@
 
 #include <vector>
 
-namespace ganleaks::privacy {
+#include "privacy/clipping.h"
 
-// What a captured backward keeps for the DP-SGD step (dp_sgd.h); both give the same step.
-enum class Clipping {
-  // Every sample's gradient, (B, *param.shape), as Opacus's grad samplers keep it; the norms and the clipped
-  // sum are read from it. Several captured backwards add up (a layer used twice in one step).
-  kMaterialise,
-  // Book-keeping (Bu et al., ICML 2023) with the layerwise choice of mixed ghost clipping (Bu et al. 2022):
-  // where the ghost norm (Li et al., ICLR 2022) takes fewer multiplications than materialising, the layer keeps
-  // each sample's squared gradient norm and its input and output gradient, from which the clipped sum is one
-  // ordinary weight gradient with each sample's output gradient scaled by its clipping factor (one captured
-  // backward per step); elsewhere it materialises as above. Either way no summed weight gradient is computed
-  // in the backward: the DP step's clipped sum is the gradient.
-  kBookKeeping,
-};
+namespace ganleaks::privacy {
 
 // What every per-sample layer offers to the DP-SGD step.
 class PerSampleLayer {
@@ -46,8 +34,8 @@ class PerSampleLayer {
   // The layer's trainable parameters: weight, then bias if it has one.
   virtual std::vector<torch::Tensor> per_sample_parameters() const = 0;
   // (parameter, its per-sample gradients) for every parameter; the gradients are defined after a captured
-  // backward that materialised them (always under kMaterialise; under kBookKeeping where the ghost norm is not
-  // the cheaper).
+  // backward that kept them (always under kMaterialise; under kBookKeeping where the ghost norm is not the
+  // cheaper; never under kGhost).
   std::vector<std::pair<torch::Tensor, torch::Tensor>> grad_samples() const;
   // After a captured backward (either mode): whether one ran, each sample's squared gradient norm over this
   // layer's parameters (float64, (B,)), and Σ_i factor_i · (sample i's gradient) per parameter (factor: (B,)).
@@ -56,21 +44,21 @@ class PerSampleLayer {
   std::vector<torch::Tensor> clipped_sums(const torch::Tensor& factor) const;
   void clear_grad_samples();
 
-  // Called by the autograd functions' backward: the first where the layer materialises, the second where it
-  // takes the ghost norm.
+  // Called by the autograd functions' backward: the first where the layer keeps its rows' gradients, the
+  // second where it keeps only their squared norms (the ghost norm, or materialised a block at a time).
   void add_grad_samples(const torch::Tensor& weight, const torch::Tensor& bias);
-  void keep_for_book_keeping(const torch::Tensor& input, const torch::Tensor& grad_output,
-                             const torch::Tensor& squared_norms);
+  void keep_norms(const torch::Tensor& input, const torch::Tensor& grad_output, const torch::Tensor& squared_norms);
 
  protected:
-  // Book-keeping's clipped sums: the parameters' gradients for this input and (scaled) output gradient.
+  // The clipped sums of a layer that kept only norms: the parameters' gradients for this input and (scaled)
+  // output gradient.
   virtual std::vector<torch::Tensor> parameter_gradients(const torch::Tensor& input,
                                                          const torch::Tensor& grad_output) const = 0;
 
   bool capture_ = false;
   Clipping clipping_ = Clipping::kMaterialise;
   torch::Tensor weight_sample_, bias_sample_;          // materialised
-  torch::Tensor input_, grad_output_, squared_norms_;  // ghost norm (book-keeping)
+  torch::Tensor input_, grad_output_, squared_norms_;  // norms only (keep_norms)
 };
 
 // nn::Conv2d with per-sample gradients (groups = 1, zero padding).

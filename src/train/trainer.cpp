@@ -166,8 +166,7 @@ class Loop {
     const auto input = torch::cat({real, step.fake.detach()});
     const auto on_device = torch::TensorOptions().device(device());
     const auto target = torch::cat({torch::ones({real.size(0)}, on_device), torch::zeros({step.fake.size(0)}, on_device)});
-    const auto clipping = dp.options.book_keeping ? privacy::Clipping::kBookKeeping : privacy::Clipping::kMaterialise;
-    for (auto* layer : dp.layers) layer->set_capture(true, clipping);
+    for (auto* layer : dp.layers) layer->set_capture(true, dp.options.clipping);
     const auto row_loss = F::binary_cross_entropy_with_logits(
         s_.d().forward(input), target, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
     s_.optimizer("opt_d").zero_grad();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "privacy/clipping.h"
 #include "train/config.h"
 #include "models/zoo.h"
 
@@ -29,7 +30,7 @@ struct DpTraining {
   double noise_multiplier = 1.0;
   double sample_rate = 0.01;
   bool secure_noise = false;
-  bool book_keeping = true;  // privacy::Clipping::kBookKeeping, else kMaterialise (privacy.clipping)
+  privacy::Clipping clipping = privacy::Clipping::kBookKeeping;  // privacy.clipping
 };
 
 struct RunSpec {
