@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "io/h5.h"
+#include "metrics/roc.h"
 
 namespace ganleaks::membership {
 namespace {
@@ -54,7 +55,12 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
                   .train_size = g.attr_int("train_size"),
                   .seed = static_cast<std::uint64_t>(g.attr_int("seed")),
                   .auc = read_estimate(g, "auc")};
-    for (std::size_t i = 0; i < kTprKeys.size(); ++i) row.tpr[i] = read_estimate(g, kTprKeys[i]);
+    const auto is_member = g.read_bytes("is_member");
+    row.non_members = std::count(is_member.begin(), is_member.end(), std::uint8_t{0});
+    for (std::size_t i = 0; i < kTprKeys.size(); ++i) {
+      row.tpr[i] = read_estimate(g, kTprKeys[i]);
+      row.tpr[i].resolved = metrics::fpr_resolved(row.non_members, metrics::kReportedFprs[i]);
+    }
     if (g.has("roc_fpr")) {
       row.roc_fpr = g.read_doubles("roc_fpr");
       row.roc_tpr = g.read_doubles("roc_tpr");
@@ -83,6 +89,7 @@ std::string with_privacy_label(const std::string& model, const std::string& priv
 std::string format_cell(const std::vector<Estimate>& values, TableStyle style) {
   const bool latex = style == TableStyle::kLatex;
   if (values.empty()) return latex ? "--" : "–";
+  if (std::ranges::any_of(values, [](const Estimate& e) { return !e.resolved; })) return "not resolved";
   if (values.size() == 1) {
     const auto& e = values.front();
     if (std::isnan(e.low)) return fmt::format("{:.3f}", e.value);
@@ -148,7 +155,8 @@ std::string tpr_tables_markdown(const std::vector<AttackRow>& rows) {
   std::string out;
   const std::array<const char*, 3> labels{"0.1 %", "1 %", "10 %"};
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    out += fmt::format("TPR at FPR {}:\n\n", labels[i]);
+    out += fmt::format("TPR at FPR {} (\"not resolved\": fewer than {:g} non-member queries):\n\n", labels[i],
+                       1 / metrics::kReportedFprs[i]);
     out += table(rows, [i](const AttackRow& r) { return r.tpr[i]; }, TableStyle::kMarkdown) + "\n";
   }
   return out;
@@ -237,7 +245,9 @@ std::string attack_rows_csv(const std::vector<AttackRow>& rows) {
   for (const auto& r : rows) {
     out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}", r.id, r.model, r.privacy, r.dp_epsilon, r.setting,
                        r.calibrated ? 1 : 0, r.train_size, r.seed, r.auc.value, r.auc.low, r.auc.high);
-    for (const auto& t : r.tpr) out += fmt::format(",{:.6f},{:.6f},{:.6f}", t.value, t.low, t.high);
+    for (const auto& t : r.tpr) {
+      out += t.resolved ? fmt::format(",{:.6f},{:.6f},{:.6f}", t.value, t.low, t.high) : std::string(",nan,nan,nan");
+    }
     out += "\n";
   }
   return out;

@@ -13,6 +13,7 @@ namespace ganleaks::membership {
 struct Estimate {
   double value = 0;
   double low = 0, high = 0;  // 95 % bootstrap interval; NaN when not computed
+  bool resolved = true;      // false: a TPR at an FPR the queries cannot resolve (metrics::fpr_resolved)
 };
 
 struct AttackRow {
@@ -27,7 +28,8 @@ struct AttackRow {
   std::int64_t train_size = 0;
   std::uint64_t seed = 0;
   Estimate auc;
-  std::array<Estimate, 3> tpr{};  // at FPR 0.1 %, 1 %, 10 %
+  std::array<Estimate, 3> tpr{};  // at FPR 0.1 %, 1 %, 10 % (metrics::kReportedFprs)
+  std::int64_t non_members = 0;   // queries that were not members
   std::vector<double> roc_fpr, roc_tpr;
 };
 
@@ -41,14 +43,15 @@ enum class TableStyle { kMarkdown, kLatex };
 // AUC per (model, setting, calibrated) x training-set size. One seed: the value and its 95 % bootstrap
 // interval; several seeds: mean ± standard deviation over seeds.
 std::string auc_table(const std::vector<AttackRow>& rows, TableStyle style);
-// TPR at the reported FPRs, same layout, one table per FPR (Markdown).
+// TPR at the reported FPRs, same layout, one table per FPR (Markdown); "not resolved" where the queries had
+// fewer than 1/FPR non-members.
 std::string tpr_tables_markdown(const std::vector<AttackRow>& rows);
 // One row per victim (training-set size, model when several, privacy level) with, for DP, the accountant's
 // ε, δ, σ, q, steps; the victim's sample quality (FID on pooled pixels for images, the dimension-wise error
 // for records; lower is better) and the AUC of every attack beside it (calibrated where run).
 std::string victim_table_markdown(const std::filesystem::path& results_h5, const std::vector<AttackRow>& rows);
 
-// One line per attack group, intervals included.
+// One line per attack group, intervals included; a TPR the queries do not resolve is written as nan.
 std::string attack_rows_csv(const std::vector<AttackRow>& rows);
 
 // plots/ (membership/plots.cpp), drawn by gnuplot from data files written beside them:

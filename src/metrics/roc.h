@@ -37,4 +37,11 @@ double tpr_at_fpr(std::span<const double> scores, std::span<const std::uint8_t> 
 // The FPRs the project reports (SPEC).
 inline constexpr std::array<double, 3> kReportedFprs{0.001, 0.01, 0.1};
 
+// Whether `non_members` queries resolve a TPR at FPR `fpr`: one false positive already is an FPR of
+// 1 / non_members, so below 1 / fpr non-members the TPR at that FPR is the TPR at FPR 0 and says nothing
+// about the rate asked for. Reports print "not resolved" there instead of a number (issue #19).
+inline bool fpr_resolved(std::int64_t non_members, double fpr) {
+  return static_cast<double>(non_members) * fpr >= 1 - 1e-9;  // 1000 · 0.001 is 1 within rounding
+}
+
 }  // namespace ganleaks::metrics
