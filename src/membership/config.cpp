@@ -49,6 +49,21 @@ void check(const Config& c) {
     fail(fmt::format("privacy.delta = {} is below {}, where the accountant stops being valid; give a larger δ or 0 "
                      "(1/n rounded down to a power of ten)", show_real(c.privacy.delta), privacy::kMinDelta));
   }
+  if (c.attack.shadow_models % 2 != 0) {
+    fail(fmt::format("attack.shadow_models = {} must be even: shadows are trained in pairs on complementary halves of "
+                     "the shadow population, so that every query is IN for exactly half of them",
+                     c.attack.shadow_models));
+  }
+  if (c.attack.shadow_models == 2 && c.attack.shadow_spread == "per-query") {
+    fail("attack.shadow_spread = \"per-query\" needs at least 4 shadow models (2 on each side of every query); "
+         "attack.shadow_models = 2");
+  }
+  if (c.attack.shadow_models > 0 && shadow_reference_records(c) > c.data.reference_size) {
+    fail(fmt::format("attack.shadow_models = {} ({}) needs {} records of the reference split (the shadow population "
+                     "beyond the queries for n = {}, plus attack.rmia_population = {}), but data.reference_size = {}",
+                     c.attack.shadow_models, c.attack.shadow_mode, shadow_reference_records(c),
+                     c.sweep.train_sizes.back(), c.attack.rmia_population, c.data.reference_size));
+  }
   if (!c.privacy.non_private && !c.privacy.any_dp()) {
     fail("privacy.non_private = false with no privacy.target_epsilons or privacy.noise_multipliers leaves no victim "
          "to train");
@@ -100,6 +115,16 @@ std::vector<Arm> arms(const Config& config) {
 
 double search_lambda_reg(const Config& config, std::string_view model) {
   return models::model_info(model).latent_norm_penalty ? config.attack.lambda_reg : 0.0;
+}
+
+std::int64_t shadow_reference_records(const Config& config) {
+  if (config.attack.shadow_models == 0) return 0;
+  std::int64_t most = 0;
+  for (const auto n : config.sweep.train_sizes) {
+    const auto beyond = config.attack.shadow_mode == "online" ? 2 * n - 2 * query_count(config, n) : 2 * n;
+    most = std::max(most, beyond);
+  }
+  return most + config.attack.rmia_population;
 }
 
 std::int64_t query_count(const Config& config, std::int64_t train_size) {

@@ -35,6 +35,8 @@ struct AttackConfig {
   static constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
   static constexpr std::array<std::string_view, 2> kLineSearches{"golden", "brent"};
   static constexpr std::array<std::string_view, 2> kPerceptualDistances{"lpips", "classifier"};
+  static constexpr std::array<std::string_view, 2> kShadowModes{"online", "offline"};
+  static constexpr std::array<std::string_view, 3> kShadowSpreads{"auto", "per-query", "global"};
 
   std::vector<std::string> settings{"fbb", "dis"};
   std::vector<bool> calibrated{false, true};
@@ -55,6 +57,12 @@ struct AttackConfig {
   int pbb_line_evaluations = 10;
   double pbb_bracket = 1.0;
   std::string pbb_init = "zero";
+  std::int64_t shadow_models = 0;
+  std::string shadow_mode = "online";
+  std::string shadow_spread = "auto";
+  std::int64_t rmia_population = 500;
+  double rmia_a = 0.3;
+  double rmia_gamma = 1.0;
 
   bool any_calibrated() const;
   // pbb or wb runs with the classifier's perceptual distance (and so needs the classifier trained first).
@@ -110,6 +118,23 @@ struct AttackConfig {
     v.choice("pbb_init", pbb_init, kLatentInits,
              "`pbb` start: zeros (the reference code's default), the latent of the query's nearest generated sample, "
              "or a seeded N(0, I) draw per query");
+    v.integer("shadow_models", shadow_models, {0, 100'000},
+              "K shadow models per victim for LiRA and RMIA (docs/attacks.md, \"Shadow models\"), trained like the "
+              "victim on random halves of a shadow population, in pairs with complementary halves; an even number, "
+              "0 = none");
+    v.choice("shadow_mode", shadow_mode, kShadowModes,
+             "`online`: the shadow population holds the queries, so each query trains half of the shadows (LiRA "
+             "online, LiRA offline from the OUT half, RMIA); `offline`: it holds none (LiRA offline, RMIA offline)");
+    v.choice("shadow_spread", shadow_spread, kShadowSpreads,
+             "LiRA's Gaussian spread: one per query, or one pooled over all queries; `auto` pools below 64 shadows, "
+             "as LiRA's authors advise");
+    v.integer("rmia_population", rmia_population, {1, 10'000'000},
+              "RMIA's population records z (from the reference split, never trained on) against which each query's "
+              "likelihood ratio is compared");
+    v.real("rmia_a", rmia_a, kProbability,
+           "RMIA offline: Pr(x) ≈ ½((1 + a)·Pr_OUT(x) + (1 − a)) from the OUT shadows (ml_privacy_meter's default 0.3)");
+    v.real("rmia_gamma", rmia_gamma, kPositive,
+           "RMIA: a query beats a population record when its likelihood ratio over the record's exceeds γ");
   }
   bool operator==(const AttackConfig&) const = default;
 };
@@ -158,6 +183,10 @@ std::vector<Arm> arms(const Config& config);
 // The weight of the latent norm penalty in the pbb/wb searches against `model`: attack.lambda_reg, or 0 for a
 // model GAN-Leaks' code searches without it (models::ModelInfo::latent_norm_penalty).
 double search_lambda_reg(const Config& config, std::string_view model);
+
+// Shadow models (attack.shadow_models > 0) need, from the reference split, the population's records beyond the
+// queries (2n − 2m online, 2n offline) plus attack.rmia_population records z: the larger over sweep.train_sizes.
+std::int64_t shadow_reference_records(const Config& config);
 
 // Query-set size m for a training-set size n: min(n, attack.max_queries).
 std::int64_t query_count(const Config& config, std::int64_t train_size);

@@ -21,12 +21,19 @@ std::string_view kind_name(JobKind kind) {
     case JobKind::kTrain: return "train";
     case JobKind::kAttack: return "attack";
     case JobKind::kPerceptual: return "perceptual";
+    case JobKind::kSignals: return "signals";
+    case JobKind::kShadowAttack: return "shadow-attack";
   }
   return "";
 }
 std::string_view role_name(const JobSpec& spec) {
   if (spec.kind != JobKind::kTrain) return "";
-  return spec.role == Role::kVictim ? "victim" : "reference";
+  switch (spec.role) {
+    case Role::kVictim: return "victim";
+    case Role::kReference: return "reference";
+    case Role::kShadow: return "shadow";
+  }
+  return "";
 }
 
 // Everything a job's output depends on besides its dependencies (whose hashes the runner adds): the settings it
@@ -35,15 +42,26 @@ std::string_view role_name(const JobSpec& spec) {
 // the existing jobs' inputs, and so their records, valid. The fields' layout is the one job hashes have had
 // since they were introduced, so that finished results stay valid across versions.
 struct SectionTexts {  // the resolved sections jobs read, written once per plan (the same text for every job)
-  std::string data, train, attack, privacy;
+  // attack: what an attack or signal job reads, without the shadow-model keys, which only shadow attacks read
+  // (so that raising K redoes no attack and no signal); shadow_attack: all of [attack].
+  std::string data, train, attack, shadow_attack, privacy;
   explicit SectionTexts(const Config& c)
-      : data(section_toml(c, "data")), train(section_toml(c, "train")), attack(without_later_defaults(section_toml(c, "attack"))),
-        privacy(section_toml(c, "privacy")) {}
+      : data(section_toml(c, "data")), train(section_toml(c, "train")),
+        attack(without_shadow_keys(without_later_defaults(section_toml(c, "attack")))),
+        shadow_attack(section_toml(c, "attack")), privacy(section_toml(c, "privacy")) {}
 
   // Keys added to [attack] after results existed, at their defaults, leave the hashes as they were.
   static std::string without_later_defaults(std::string text) {
     for (const std::string_view line : {"perceptual = \"lpips\"\n"}) {
       if (const auto at = text.find(line); at != std::string::npos) text.erase(at, line.size());
+    }
+    return text;
+  }
+  static std::string without_shadow_keys(std::string text) {
+    for (const std::string_view key : {"shadow_models", "shadow_mode", "shadow_spread", "rmia_population", "rmia_a",
+                                       "rmia_gamma"}) {
+      const auto at = text.find("\n" + std::string(key) + " = ");
+      if (at != std::string::npos) text.erase(at + 1, text.find('\n', at + 1) - at);
     }
     return text;
   }
@@ -65,6 +83,14 @@ std::string job_inputs(const Config& c, const SectionTexts& sections, const JobS
     text += fmt::format("|holdout{}", holdout_size(c));  // the split: with data.reference_size, n and the seed
     if (spec.level.dp()) text += sections.privacy;
     text += fmt::format("|seed{:016x}", spec.training_seed);
+    // A shadow's rows (membership/shadow.h): its pair's permutation of a population that holds the queries online.
+    if (spec.role == Role::kShadow) {
+      text += fmt::format("|shadow{} {} m{}", spec.shadow, c.attack.shadow_mode, query_count(c, spec.train_size));
+    }
+  } else if (spec.kind == JobKind::kSignals) {
+    text += sections.attack + fmt::format("|m{}|z{}", query_count(c, spec.train_size), c.attack.rmia_population);
+  } else if (spec.kind == JobKind::kShadowAttack) {
+    text += sections.shadow_attack + fmt::format("|m{}", query_count(c, spec.train_size));
   } else {
     text += sections.attack + fmt::format("|m{}", query_count(c, spec.train_size));
     // fbb's loss became the Euclidean distance (issue #17; it was the MSE): its calibrated scores changed.
@@ -108,9 +134,18 @@ void add_arm(const Config& config, Add& add) {
       for (const auto& level : levels) {
         for (const auto n : config.sweep.train_sizes) {
           const auto dp = dp_for(level, n);
-          const int victim = add({.name = victim_run_name(n, seed, level.label, tag)},
+          const auto victim_name = victim_run_name(n, seed, level.label, tag);
+          const int victim = add({.name = victim_name},
                                  {.kind = JobKind::kTrain, .role = Role::kVictim, .model = model, .train_size = n,
                                   .seed = seed, .level = level, .dp = dp});
+          // Shadows: trained like the victim, on their halves of the shadow population (membership/shadow.h).
+          std::vector<std::pair<std::string, int>> runs_to_score{{victim_name, victim}};
+          for (int k = 0; k < config.attack.shadow_models; ++k) {
+            const auto name = shadow_run_name(k, config.attack.shadow_mode, n, seed, level.label, tag);
+            runs_to_score.emplace_back(name, add({.name = name},
+                                                 {.kind = JobKind::kTrain, .role = Role::kShadow, .model = model,
+                                                  .train_size = n, .seed = seed, .level = level, .dp = dp, .shadow = k}));
+          }
           for (const auto& setting : config.attack.settings) {
             runner::Job attack{.name = with_model(with_privacy(fmt::format("{}-n{}-s{}", setting, n, seed), level.label), tag),
                                .depends_on = {victim}};
@@ -118,6 +153,20 @@ void add_arm(const Config& config, Add& add) {
             if (perceptual >= 0 && (setting == "pbb" || setting == "wb")) attack.depends_on.push_back(perceptual);
             add(std::move(attack), {.kind = JobKind::kAttack, .model = model, .setting = setting, .train_size = n,
                                     .seed = seed, .level = level, .dp = dp, .victim = victim, .reference = reference});
+            if (config.attack.shadow_models == 0) continue;
+            runner::Job shadow_attack{
+                .name = with_model(with_privacy(fmt::format("{}-shadows-n{}-s{}", setting, n, seed), level.label), tag)};
+            JobSpec scoring{.kind = JobKind::kShadowAttack, .model = model, .setting = setting, .train_size = n,
+                            .seed = seed, .level = level, .dp = dp, .victim = victim};
+            for (const auto& [run_name, run] : runs_to_score) {
+              runner::Job signals{.name = fmt::format("signals-{}-{}", setting, run_name), .depends_on = {run}};
+              if (perceptual >= 0 && (setting == "pbb" || setting == "wb")) signals.depends_on.push_back(perceptual);
+              scoring.signals.push_back(add(std::move(signals), {.kind = JobKind::kSignals, .model = model, .setting = setting,
+                                                                 .train_size = n, .seed = seed, .level = level, .dp = dp,
+                                                                 .victim = run}));
+            }
+            shadow_attack.depends_on = scoring.signals;
+            add(std::move(shadow_attack), std::move(scoring));
           }
         }
       }
@@ -138,6 +187,10 @@ std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const s
 }
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag) {
   return with_model(fmt::format("reference-s{}", seed), model_tag);
+}
+std::string shadow_run_name(int shadow, const std::string& mode, std::int64_t train_size, std::uint64_t seed,
+                            const std::string& privacy, const std::string& model_tag) {
+  return with_model(with_privacy(fmt::format("shadow{}-{}-n{}-s{}", shadow, mode, train_size, seed), privacy), model_tag);
 }
 std::string perceptual_classifier_file(const Config& config) { return config.data.pool == "test" ? "train" : "test"; }
 
@@ -170,15 +223,16 @@ Plan make_plan(const std::vector<Arm>& all_arms) {
       if (spec.kind == JobKind::kTrain) spec.training_seed = derive_seed(spec.seed, "run:" + job.name);
       job.name = spec.kind == JobKind::kPerceptual ? job.name : with_variant(job.name, label);
       job.inputs = job_inputs(arm, sections, spec);
-      const bool attack = spec.kind == JobKind::kAttack;
-      if (!attack) {
+      const bool trains = spec.kind == JobKind::kTrain || spec.kind == JobKind::kPerceptual;
+      if (trains) {
         if (const auto it = trained.find(job.inputs); it != trained.end()) return it->second;
       }
       job.id = static_cast<int>(plan.jobs.size());
       job.kind = std::string(kind_name(spec.kind));
-      job.collective = attack;  // attacks shard their queries and samples over every rank
+      // Attacks and signals shard their queries and samples over every rank.
+      job.collective = spec.kind == JobKind::kAttack || spec.kind == JobKind::kSignals;
       job.shared = (spec.kind == JobKind::kTrain && spec.role == Role::kReference) || spec.kind == JobKind::kPerceptual;
-      if (!attack) trained.emplace(job.inputs, job.id);
+      if (trains) trained.emplace(job.inputs, job.id);
       plan.jobs.push_back(std::move(job));
       plan.specs.push_back(std::move(spec));
       return plan.jobs.back().id;

@@ -16,9 +16,12 @@
 namespace ganleaks::membership {
 
 // kPerceptual: the classifier behind attack.perceptual = "classifier" (one rank, cached across experiments), which
-// the pbb and wb attacks wait for.
-enum class JobKind { kTrain, kAttack, kPerceptual };
-enum class Role { kVictim, kReference };  // of a training job
+// the pbb and wb attacks wait for. With attack.shadow_models = K > 0 (membership/shadow.h), per (model, privacy
+// level, size, seed) also K shadow trainings; per setting a kSignals job for the victim and for each shadow (the
+// setting's loss on the queries and RMIA's population records, sharded over every rank like an attack), and one
+// kShadowAttack (LiRA and RMIA from those signals, one rank). Raising K adds jobs and keeps the others' hashes.
+enum class JobKind { kTrain, kAttack, kPerceptual, kSignals, kShadowAttack };
+enum class Role { kVictim, kReference, kShadow };  // of a training job
 
 // What the task knows of one job (runner::Job holds what the runner needs; both share the id).
 struct JobSpec {
@@ -33,7 +36,10 @@ struct JobSpec {
   privacy::PrivacyLevel level;             // victims and their attacks
   std::optional<privacy::DpSettings> dp;   // DP victims and their attacks: resolved once, at plan time
   std::uint64_t training_seed = 0;         // training jobs: weights, batches and noise derive from it
-  int victim = -1, reference = -1;         // attacks: the ids of the models they attack (reference: -1 if none)
+  int victim = -1, reference = -1;         // attacks: the ids of the models they attack (reference: -1 if none);
+                                           // signal jobs: `victim` is the model they score (victim or shadow)
+  int shadow = -1;                         // shadow trainings: k, which fixes the training rows
+  std::vector<int> signals;                // shadow attacks: the victim's signal job, then shadows 0 .. K − 1's
 };
 
 using Job = runner::Described<JobSpec>;  // a job as the task's own code sees it
@@ -51,12 +57,17 @@ std::string with_variant(const std::string& name, const std::string& label);
 std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "",
                             const std::string& model_tag = "");
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");
+std::string shadow_run_name(int shadow, const std::string& mode, std::int64_t train_size, std::uint64_t seed,
+                            const std::string& privacy = "", const std::string& model_tag = "");
 // The perceptual distance's classifier (attacks/perceptual.h): the Fashion-MNIST file it trains on (the one
 // data.pool leaves out: "test" for pool "train", "train" for pool "test"), and its cache key, a hash of everything
 // its weights depend on, so that experiments with the same data share one trained classifier.
 std::string perceptual_classifier_file(const Config& config);
 std::string perceptual_classifier_key(const Config& config);
 inline constexpr std::string_view kPerceptualJobName = "perceptual-classifier";
+
+// The signal records' folder: signals/<job>.h5 (a model's losses on the queries and RMIA's population).
+inline constexpr std::string_view kSignalsFolder = "signals";
 
 // The result group of one attack variant: "<attack id>-cal" or "<attack id>-uncal".
 std::string attack_group_name(const std::string& attack, bool calibrated);

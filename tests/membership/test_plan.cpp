@@ -197,6 +197,8 @@ TEST(MembershipPlan, EveryKeyReachesTheJobHashes) {
   base.attack.settings = {"fbb", "pbb", "wb", "dis", "mc", "domias"};
   base.attack.lpips_model = "lpips.pt";  // so that attack.lambda_lpips > 0 is a valid change
   base.privacy.target_epsilons = {10.0};
+  base.attack.shadow_models = 2;  // so that the shadow keys have jobs to reach
+  base.data.reference_size = 2000;  // room for the offline shadow population (2n + rmia_population)
   base.experiment.deterministic = false;  // so that experiment.tf32 = true is a valid change
   const auto usage = test_support::key_usage<Config>(
       base, [](const std::string& text) { return parse_config(text, "key-usage.toml"); },
