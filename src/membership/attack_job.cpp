@@ -22,6 +22,7 @@
 #include "dist/placement.h"
 #include "membership/attack_record.h"
 #include "membership/perceptual_job.h"
+#include "membership/shadow.h"
 #include "models/zoo.h"
 
 namespace ganleaks::membership {
@@ -63,8 +64,9 @@ double median(std::vector<double> values) { return metrics::quantile(values, 0.5
 
 class AttackRun {
  public:
-  AttackRun(const Job& job, const AttackInputs& in) : job_(job), in_(in), cfg_(in.config.attack) {
-    queries_ = data::make_query_set(in.splits, job.train_size, query_count(in.config, job.train_size), job.seed);
+  // `queries`: the rows scored (an attack's query set; a signal job's queries and RMIA population).
+  AttackRun(const Job& job, const AttackInputs& in, data::QuerySet queries)
+      : job_(job), in_(in), cfg_(in.config.attack), queries_(std::move(queries)) {
     total_ = static_cast<std::int64_t>(queries_.sample_index.size());
     blocks_ = static_cast<int>((total_ + cfg_.block_size - 1) / cfg_.block_size);
     queries_tensor_ = in.pool.rows(queries_.sample_index).to(in.device);  // on the device for the whole job
@@ -80,6 +82,19 @@ class AttackRun {
         perceptual_ = std::make_unique<attacks::Lpips>(cfg_.lpips_model, channels, side, in.device);
       }
     }
+  }
+
+  // A signal job: the losses of one model (in_.victim_run, generated samples from `stream_tag`'s stream) on every
+  // row, written by rank 0 to signals/<job>.h5.
+  void signals(const std::string& stream_tag, std::int64_t queries) {
+    const auto start = std::chrono::steady_clock::now();
+    auto model = load_release(in_.victim_run, stream_tag);
+    const auto losses_of_model = losses(model, "signals");
+    if (!root()) return;
+    write_signal_record(in_.layout.record(std::string(kSignalsFolder), job_.name), job_, in_.victim_run,
+                        queries_.sample_index, queries, losses_of_model,
+                        dist::placement(0, in_.world.size(), in_.device.str()),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
 
   void run() {
@@ -353,6 +368,18 @@ class AttackRun {
 
 }  // namespace
 
-void run_attack_job(const Job& job, const AttackInputs& inputs) { AttackRun(job, inputs).run(); }
+void run_attack_job(const Job& job, const AttackInputs& inputs) {
+  const auto m = query_count(inputs.config, job.train_size);
+  AttackRun(job, inputs, data::make_query_set(inputs.splits, job.train_size, m, job.seed)).run();
+}
+
+void run_signal_job(const Job& job, const AttackInputs& inputs, bool victim) {
+  auto rows = signal_rows(inputs.config, inputs.splits, job.train_size, job.seed);
+  const auto queries = 2 * query_count(inputs.config, job.train_size);
+  std::vector<std::uint8_t> unused(rows.size(), 0);
+  // The victim's generated samples are the attack job's ("fbb:victim"); a shadow's, a stream of its own.
+  const auto stream_tag = victim ? std::string("fbb:victim") : "fbb:" + inputs.victim_run;
+  AttackRun(job, inputs, {std::move(rows), std::move(unused)}).signals(stream_tag, queries);
+}
 
 }  // namespace ganleaks::membership

@@ -26,7 +26,10 @@ struct AttackInputs {
   std::string victim_run, reference_run;  // the runs attacked (reference_run: "" without calibration)
 };
 
-// Every rank of `world` must call this for the same job; a failure on one rank aborts the run.
+// Every rank of `world` must call these for the same job; a failure on one rank aborts the run.
 void run_attack_job(const Job& job, const AttackInputs& inputs);
+// A kSignals job (membership/shadow.h): the setting's loss of the model inputs.victim_run (the victim, or a shadow)
+// on the query set and RMIA's population records, written to signals/<job>.h5.
+void run_signal_job(const Job& job, const AttackInputs& inputs, bool victim);
 
 }  // namespace ganleaks::membership

@@ -47,53 +47,67 @@ std::string distance_measure(const std::string& setting) {
 
 }  // namespace
 
+void write_scored_group(const io::H5Group& group, const ScoredGroup& what, const Job& job, const Config& config,
+                        const data::QuerySet& queries, const dist::Placement& where, double seconds) {
+  const auto& level = job.level;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto& scores = what.scores;
+  const auto roc = metrics::roc_curve(scores, queries.is_member);
+  group.set_attr("job_hash", job.hash);
+  dist::record_placement(group, where);
+  group.set_attr("wall_seconds", seconds);
+  group.set_attr("model", job.model);
+  if (!job.variant.empty()) group.set_attr("variant", job.variant);
+  group.set_attr("train_size", job.train_size);
+  group.set_attr("setting", what.setting);
+  group.set_attr("calibrated", static_cast<std::int64_t>(what.calibration != "none"));
+  group.set_attr("calibration", what.calibration);
+  group.set_attr("seed", static_cast<std::int64_t>(job.seed));
+  group.set_attr("privacy", level.display());
+  group.set_attr("dp_epsilon", job.dp ? job.dp->epsilon : nan);  // SPEC §5: NaN without DP
+  group.set_attr("dp_target_epsilon", level.target_epsilon > 0 ? level.target_epsilon : nan);
+  group.set_attr("dp_noise_multiplier", job.dp ? job.dp->noise_multiplier : nan);
+  group.set_attr("auc", metrics::auc(scores, queries.is_member));
+  for (const double fpr : metrics::kReportedFprs) {
+    group.set_attr(fmt::format("tpr_at_fpr_{}", fpr), metrics::tpr_at_fpr(roc, fpr));
+  }
+  write_intervals(group, scores, queries, config.attack.bootstrap_resamples, derive_seed(job.seed, "bootstrap:" + what.name));
+  group.write("score", std::span<const double>(scores));
+  group.write("is_member", std::span<const std::uint8_t>(queries.is_member));
+  group.write("sample_index", std::span<const std::int64_t>(queries.sample_index));
+  std::vector<double> fpr, tpr, threshold;
+  for (const auto& p : roc) {
+    fpr.push_back(p.fpr);
+    tpr.push_back(p.tpr);
+    threshold.push_back(p.threshold);
+  }
+  group.write("roc_fpr", std::span<const double>(fpr));
+  group.write("roc_tpr", std::span<const double>(tpr));
+  group.write("roc_threshold", std::span<const double>(threshold));
+}
+
 void write_attack_record(const std::filesystem::path& path, const Job& job, const Config& config,
                          const data::QuerySet& queries, const Losses& victim, const Losses& reference,
                          const dist::Placement& where, double seconds) {
   const auto& cfg = config.attack;
   const auto total = static_cast<double>(queries.sample_index.size());
-  const auto& level = job.level;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  const double epsilon = job.dp ? job.dp->epsilon : nan;  // SPEC §5: NaN without DP
   // One group per reported variant: raw, calibrated, and for fbb also calibrated on squared distances.
-  struct Variant {
-    std::string name, setting;
-    bool calibrated;
-    std::vector<double> scores;
-  };
-  std::vector<Variant> variants;
+  std::vector<ScoredGroup> variants;
   for (const bool calibrated : cfg.calibrated) {
-    variants.push_back({attack_group_name(job.name, calibrated), job.setting, calibrated,
+    variants.push_back({attack_group_name(job.name, calibrated), job.setting, calibrated ? "reference" : "none",
                         attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr)});
     if (calibrated && job.setting == "fbb") {
-      variants.push_back({squared_calibration_group_name(job.name), "fbb-squared", true,
+      variants.push_back({squared_calibration_group_name(job.name), "fbb-squared", "reference",
                           attacks::squared_calibrated_scores(victim.loss, reference.loss)});
     }
   }
   io::commit_record(path, [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);  // the resume marker's settings (runner/plan.h)
-    for (const auto& [name, setting, calibrated, scores] : variants) {
-      const auto roc = metrics::roc_curve(scores, queries.is_member);
-      const auto group = file.root().create_group(name);
-      group.set_attr("job_hash", job.hash);
-      dist::record_placement(group, where);
-      group.set_attr("wall_seconds", seconds);
-      group.set_attr("model", job.model);
-      if (!job.variant.empty()) group.set_attr("variant", job.variant);
-      group.set_attr("train_size", job.train_size);
-      group.set_attr("setting", setting);
-      group.set_attr("calibrated", static_cast<std::int64_t>(calibrated));
-      group.set_attr("seed", static_cast<std::int64_t>(job.seed));
-      group.set_attr("privacy", level.display());
-      group.set_attr("dp_epsilon", epsilon);
-      group.set_attr("dp_target_epsilon", level.target_epsilon > 0 ? level.target_epsilon : nan);
-      group.set_attr("dp_noise_multiplier", job.dp ? job.dp->noise_multiplier : nan);
-      group.set_attr("auc", metrics::auc(scores, queries.is_member));
-      for (const double fpr : metrics::kReportedFprs) {
-        group.set_attr(fmt::format("tpr_at_fpr_{}", fpr), metrics::tpr_at_fpr(roc, fpr));
-      }
-      write_intervals(group, scores, queries, cfg.bootstrap_resamples, derive_seed(job.seed, "bootstrap:" + name));
+    for (const auto& variant : variants) {
+      const bool calibrated = variant.calibration != "none";
+      const auto group = file.root().create_group(variant.name);
+      write_scored_group(group, variant, job, config, queries, where, seconds);
       for (const auto& [key, value] : victim.attrs) group.set_attr(key, value);
       if (calibrated) {
         for (const auto& [key, value] : reference.attrs) group.set_attr(key + "_reference", value);
@@ -107,22 +121,29 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
         group.set_attr("generator_evaluations_per_query", static_cast<double>(sum) / total);
         group.write("generator_evaluations", std::span<const std::int64_t>(victim.evaluations));
       }
-      group.write("score", std::span<const double>(scores));
       group.set_attr("distance_measure", distance_measure(job.setting));
       group.write("distance", std::span<const double>(victim.loss));
       if (calibrated) group.write("distance_reference", std::span<const double>(reference.loss));
-      group.write("is_member", std::span<const std::uint8_t>(queries.is_member));
-      group.write("sample_index", std::span<const std::int64_t>(queries.sample_index));
-      std::vector<double> fpr, tpr, threshold;
-      for (const auto& p : roc) {
-        fpr.push_back(p.fpr);
-        tpr.push_back(p.tpr);
-        threshold.push_back(p.threshold);
-      }
-      group.write("roc_fpr", std::span<const double>(fpr));
-      group.write("roc_tpr", std::span<const double>(tpr));
-      group.write("roc_threshold", std::span<const double>(threshold));
     }
+  });
+}
+
+void write_signal_record(const std::filesystem::path& path, const Job& job, const std::string& run,
+                         const std::vector<std::int64_t>& rows, std::int64_t queries, const Losses& losses,
+                         const dist::Placement& where, double seconds) {
+  io::commit_record(path, [&](const std::filesystem::path& tmp) {
+    const auto file = io::H5File::create(tmp);
+    const auto root = file.root();
+    root.set_attr("job_hash", job.hash);
+    dist::record_placement(root, where);
+    root.set_attr("wall_seconds", seconds);
+    root.set_attr("run", run);
+    root.set_attr("setting", job.setting);
+    root.set_attr("distance_measure", distance_measure(job.setting));
+    root.set_attr("queries", queries);  // rows [0, queries) are the query set, the rest RMIA's population
+    for (const auto& [key, value] : losses.attrs) root.set_attr(key, value);
+    root.write("loss", std::span<const double>(losses.loss));
+    root.write("sample_index", std::span<const std::int64_t>(rows));
   });
 }
 

@@ -9,6 +9,7 @@
 
 #include "data/splits.h"
 #include "dist/placement.h"
+#include "io/h5.h"
 #include "membership/config.h"
 #include "membership/plan.h"
 
@@ -24,10 +25,28 @@ struct Losses {
   std::map<std::string, double> attrs;    // e.g. mc_radius_mse
 };
 
+// One scored variant of an attack: its group name, setting ("fbb", or "fbb-squared"), calibration ("none",
+// "reference" for GAN-Leaks' reference model, "lira-online", "lira-offline", "rmia-online", "rmia-offline") and
+// per-query scores (higher = member).
+struct ScoredGroup {
+  std::string name, setting, calibration;
+  std::vector<double> scores;
+};
+// The attributes and datasets every attack group has (SPEC §5): the job's model, size, seed, privacy level, the
+// variant's AUC and TPR at the reported FPRs with bootstrap intervals, scores, labels and ROC.
+void write_scored_group(const io::H5Group& group, const ScoredGroup& what, const Job& job, const Config& config,
+                        const data::QuerySet& queries, const dist::Placement& where, double seconds);
+
 // `reference` is used by the calibrated variant only (config.attack.calibrated).
 // `where`: the job's ranks; `seconds` its wall time.
 void write_attack_record(const std::filesystem::path& file, const Job& job, const Config& config,
                          const data::QuerySet& queries, const Losses& victim, const Losses& reference,
+                         const dist::Placement& where, double seconds);
+
+// A signal job's record, signals/<id>.h5: one model's losses on `rows` (the query set's `queries` rows, then RMIA's
+// population records z) for the job's setting, `run` naming the model.
+void write_signal_record(const std::filesystem::path& file, const Job& job, const std::string& run,
+                         const std::vector<std::int64_t>& rows, std::int64_t queries, const Losses& losses,
                          const dist::Placement& where, double seconds);
 
 }  // namespace ganleaks::membership

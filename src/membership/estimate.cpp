@@ -61,6 +61,8 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
     double seconds = 0;
     if (spec.kind == JobKind::kPerceptual) {
       seconds = kPerceptualClassifierSeconds;
+    } else if (spec.kind == JobKind::kShadowAttack) {
+      seconds = 0;  // LiRA and RMIA from stored signals: arithmetic
     } else if (const auto& u = costs_of(spec, config).of(spec.model); spec.kind == JobKind::kTrain) {
       const double pretrain = models::model_info(spec.model).objective == models::Objective::kMedgan
                                   ? 0.5 * static_cast<double>(config.train.pretrain_iterations)
@@ -68,7 +70,10 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
       seconds = (static_cast<double>(config.train.iterations) * (spec.dp ? kDpStepCost : 1.0) + pretrain) * u.iteration;
     } else {
       if (search_pair < 0) search_pair = search_pair_seconds(shape);
-      const double queries = 2.0 * static_cast<double>(query_count(config, spec.train_size));
+      // A signal job scores one model on the queries and RMIA's population; an attack, the victim and the reference.
+      const bool signals = spec.kind == JobKind::kSignals;
+      const double queries = 2.0 * static_cast<double>(query_count(config, spec.train_size)) +
+                             (signals ? static_cast<double>(a.rmia_population) : 0.0);
       const double k = static_cast<double>(a.fbb_samples);
       const double samples = k * u.sample + queries * k * search_pair;  // generate, then search
       double per_model = 0;
@@ -85,7 +90,7 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
       if (spec.setting == "wb") {
         per_model = (a.wb_init == "nn" ? samples : 0) + queries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;
       }
-      seconds = per_model * (a.any_calibrated() && spec.setting != "domias" ? 2 : 1);
+      seconds = per_model * (!signals && a.any_calibrated() && spec.setting != "domias" ? 2 : 1);
     }
     out.rank_seconds += seconds;
     out.by_kind[job.kind] += seconds;

@@ -154,8 +154,10 @@ void add_arm(const Config& config, Add& add) {
             add(std::move(attack), {.kind = JobKind::kAttack, .model = model, .setting = setting, .train_size = n,
                                     .seed = seed, .level = level, .dp = dp, .victim = victim, .reference = reference});
             if (config.attack.shadow_models == 0) continue;
-            runner::Job shadow_attack{
-                .name = with_model(with_privacy(fmt::format("{}-shadows-n{}-s{}", setting, n, seed), level.label), tag)};
+            // K in the name: a folder grown to more shadows holds the new scores beside, not over, the old.
+            runner::Job shadow_attack{.name = with_model(
+                with_privacy(fmt::format("{}-shadows{}-n{}-s{}", setting, config.attack.shadow_models, n, seed), level.label),
+                tag)};
             JobSpec scoring{.kind = JobKind::kShadowAttack, .model = model, .setting = setting, .train_size = n,
                             .seed = seed, .level = level, .dp = dp, .victim = victim};
             for (const auto& [run_name, run] : runs_to_score) {
@@ -210,7 +212,7 @@ Plan make_plan(const Config& config) { return make_plan(arms(config)); }
 
 Plan make_plan(const std::vector<Arm>& all_arms) {
   Plan plan;
-  std::map<std::string, int> trained;  // a training (or classifier) job's inputs -> its id: arms share them
+  std::map<std::string, int> trained;  // a training, classifier or signal job's inputs -> its id: arms share them
   for (int a = 0; a < static_cast<int>(all_arms.size()); ++a) {
     // Not a structured binding: the lambda below captures these, which clang 14 (the sanitizer build) refuses.
     const std::string& label = all_arms[a].label;
@@ -223,8 +225,12 @@ Plan make_plan(const std::vector<Arm>& all_arms) {
       if (spec.kind == JobKind::kTrain) spec.training_seed = derive_seed(spec.seed, "run:" + job.name);
       job.name = spec.kind == JobKind::kPerceptual ? job.name : with_variant(job.name, label);
       job.inputs = job_inputs(arm, sections, spec);
-      const bool trains = spec.kind == JobKind::kTrain || spec.kind == JobKind::kPerceptual;
-      if (trains) {
+      // A signal job is as much the model it scores as its settings (and shared by arms only with that model).
+      if (spec.kind == JobKind::kSignals) job.inputs += "|scores " + plan.jobs[spec.victim].inputs;
+      // Trainings, the classifier and signal jobs are shared by arms whose settings make the same output.
+      const bool shared_by_arms =
+          spec.kind == JobKind::kTrain || spec.kind == JobKind::kPerceptual || spec.kind == JobKind::kSignals;
+      if (shared_by_arms) {
         if (const auto it = trained.find(job.inputs); it != trained.end()) return it->second;
       }
       job.id = static_cast<int>(plan.jobs.size());
@@ -232,7 +238,7 @@ Plan make_plan(const std::vector<Arm>& all_arms) {
       // Attacks and signals shard their queries and samples over every rank.
       job.collective = spec.kind == JobKind::kAttack || spec.kind == JobKind::kSignals;
       job.shared = (spec.kind == JobKind::kTrain && spec.role == Role::kReference) || spec.kind == JobKind::kPerceptual;
-      if (trains) trained.emplace(job.inputs, job.id);
+      if (shared_by_arms) trained.emplace(job.inputs, job.id);
       plan.jobs.push_back(std::move(job));
       plan.specs.push_back(std::move(spec));
       return plan.jobs.back().id;

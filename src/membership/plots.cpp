@@ -11,7 +11,10 @@ namespace {
 
 // The model leads every name (sweeps over models compare them); the privacy level follows when there is DP.
 std::string series_name(const AttackRow& r) {
-  return r.model + " " + r.setting + (r.calibrated ? " (cal)" : "") + (r.privacy == "non-private" ? "" : ", " + r.privacy);
+  const auto calibration = r.calibration == "none"        ? std::string()
+                           : r.calibration == "reference" ? std::string(" (cal)")
+                                                          : " (" + calibration_label(r.calibration) + ")";
+  return r.model + " " + r.setting + calibration + (r.privacy == "non-private" ? "" : ", " + r.privacy);
 }
 
 }  // namespace

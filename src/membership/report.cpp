@@ -33,6 +33,16 @@ std::string privacy_of(const io::H5Group& g) { return g.has_attr("privacy") ? g.
 
 }  // namespace
 
+std::string calibration_label(const std::string& calibration) {
+  if (calibration == "none") return "no";
+  if (calibration == "reference") return "yes";
+  auto label = calibration;  // "lira-online" -> "LiRA online"
+  if (label.starts_with("lira")) label.replace(0, 4, "LiRA");
+  if (label.starts_with("rmia")) label.replace(0, 4, "RMIA");
+  std::ranges::replace(label, '-', ' ');
+  return label;
+}
+
 std::string model_label(const std::string& model, const std::string& variant) {
   return variant.empty() ? model : fmt::format("{} ({})", model, variant);
 }
@@ -52,6 +62,10 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
                   .dp_target_epsilon = g.has_attr("dp_target_epsilon") ? g.attr_double("dp_target_epsilon") : NAN,
                   .dp_noise_multiplier = g.has_attr("dp_noise_multiplier") ? g.attr_double("dp_noise_multiplier") : NAN,
                   .calibrated = g.attr_int("calibrated") != 0,
+                  // Records from before shadow models name no calibration: the reference model's, or none.
+                  .calibration = g.has_attr("calibration") ? g.attr_string("calibration")
+                                 : g.attr_int("calibrated") != 0 ? "reference"
+                                                                 : "none",
                   .train_size = g.attr_int("train_size"),
                   .seed = static_cast<std::uint64_t>(g.attr_int("seed")),
                   .auc = read_estimate(g, "auc")};
@@ -73,15 +87,23 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
 namespace {
 
 // Rows sort by model, then privacy level (non-private first, then target ε falling or σ rising: from
-// least to most private), then attack.
-using AttackKey = std::tuple<std::string, double, std::string, std::string, bool>;  // model, level, privacy, setting, cal.
+// least to most private), then attack, then calibration from none to the shadow-model attacks.
+using AttackKey = std::tuple<std::string, double, std::string, std::string, int, std::string>;  // ..., setting, calibration
+
+int calibration_order(const std::string& calibration) {
+  constexpr std::array<std::string_view, 6> kOrder{"none", "reference", "lira-online", "lira-offline", "rmia-online",
+                                                   "rmia-offline"};
+  return static_cast<int>(std::ranges::find(kOrder, calibration) - kOrder.begin());
+}
 
 double privacy_order(const AttackRow& r) {
   if (r.privacy == "non-private") return -std::numeric_limits<double>::infinity();
   return std::isnan(r.dp_target_epsilon) ? r.dp_noise_multiplier : -r.dp_target_epsilon;
 }
 
-AttackKey key_of(const AttackRow& r) { return {r.model, privacy_order(r), r.privacy, r.setting, r.calibrated}; }
+AttackKey key_of(const AttackRow& r) {
+  return {r.model, privacy_order(r), r.privacy, r.setting, calibration_order(r.calibration), r.calibration};
+}
 std::string with_privacy_label(const std::string& model, const std::string& privacy) {
   return privacy == "non-private" ? model : model + ", " + privacy;
 }
@@ -130,10 +152,10 @@ std::string table(const std::vector<AttackRow>& rows, Value value, TableStyle st
     out.append("\n").append(rule).append("\n");
   }
   for (const auto& [key, by_size] : cells) {
-    const auto& [model, order, privacy, setting, calibrated] = key;
+    const auto& [model, order, privacy, setting, calibration_rank, calibration] = key;
     const auto label = with_privacy_label(model, privacy);
-    out += latex ? fmt::format("{} & {} & {}", label, setting, calibrated ? "yes" : "no")
-                 : fmt::format("| {} | {} | {} |", label, setting, calibrated ? "yes" : "no");
+    out += latex ? fmt::format("{} & {} & {}", label, setting, calibration_label(calibration))
+                 : fmt::format("| {} | {} | {} |", label, setting, calibration_label(calibration));
     for (auto n : sizes) {
       const auto it = by_size.find(n);
       const auto cell = format_cell(it == by_size.end() ? std::vector<Estimate>{} : it->second, style);
@@ -220,11 +242,13 @@ std::string victim_table_markdown(const std::filesystem::path& results_h5, const
     }
     out += fmt::format(" {} |", number(v.quality, "{:.3f}"));
     for (const auto& s : settings) {
-      // The calibrated variant where it exists, else the uncalibrated one; mean over seeds.
+      // The variant calibrated with the reference model where it exists, else the uncalibrated one (the shadow
+      // models' scores are in the AUC table); mean over seeds.
       std::vector<double> cal, uncal;
       for (const auto& r : rows) {
         if (r.setting == s && r.train_size == v.n && r.privacy == v.privacy && r.model == v.model) {
-          (r.calibrated ? cal : uncal).push_back(r.auc.value);
+          if (r.calibration == "reference") cal.push_back(r.auc.value);
+          if (r.calibration == "none") uncal.push_back(r.auc.value);
         }
       }
       const auto& use = cal.empty() ? uncal : cal;
@@ -239,12 +263,13 @@ std::string victim_table_markdown(const std::filesystem::path& results_h5, const
 }
 
 std::string attack_rows_csv(const std::vector<AttackRow>& rows) {
-  std::string out = "attack_id,model,privacy,dp_epsilon,setting,calibrated,train_size,seed,auc,auc_ci_low,auc_ci_high";
+  std::string out =
+      "attack_id,model,privacy,dp_epsilon,setting,calibrated,calibration,train_size,seed,auc,auc_ci_low,auc_ci_high";
   for (const auto* key : kTprKeys) out += fmt::format(",{0},{0}_ci_low,{0}_ci_high", key);
   out += "\n";
   for (const auto& r : rows) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}", r.id, r.model, r.privacy, r.dp_epsilon, r.setting,
-                       r.calibrated ? 1 : 0, r.train_size, r.seed, r.auc.value, r.auc.low, r.auc.high);
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}", r.id, r.model, r.privacy, r.dp_epsilon, r.setting,
+                       r.calibrated ? 1 : 0, r.calibration, r.train_size, r.seed, r.auc.value, r.auc.low, r.auc.high);
     for (const auto& t : r.tpr) {
       out += t.resolved ? fmt::format(",{:.6f},{:.6f},{:.6f}", t.value, t.low, t.high) : std::string(",nan,nan,nan");
     }

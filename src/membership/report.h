@@ -24,7 +24,8 @@ struct AttackRow {
   double dp_epsilon = 0;                // NaN without DP
   double dp_target_epsilon = 0;         // NaN unless the level was given as a target ε
   double dp_noise_multiplier = 0;       // NaN without DP
-  bool calibrated = false;
+  bool calibrated = false;       // any calibration
+  std::string calibration = "none";  // "none", "reference" (GAN-Leaks), "lira-online", "lira-offline", "rmia-…"
   std::int64_t train_size = 0;
   std::uint64_t seed = 0;
   Estimate auc;
@@ -32,6 +33,9 @@ struct AttackRow {
   std::int64_t non_members = 0;   // queries that were not members
   std::vector<double> roc_fpr, roc_tpr;
 };
+
+// How the tables' "calibrated" column names a calibration: "no", "yes" (the reference model), "LiRA online", ...
+std::string calibration_label(const std::string& calibration);
 
 // How a model is named in the tables: "dcgan", or "dcgan (paper-nn)" for an arm of a config's [[variant]] tables.
 std::string model_label(const std::string& model, const std::string& variant);

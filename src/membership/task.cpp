@@ -20,6 +20,8 @@
 #include "membership/attack_record.h"
 #include "membership/perceptual_job.h"
 #include "membership/report.h"
+#include "membership/shadow.h"
+#include "membership/shadow_attack.h"
 #include "metrics/fid.h"
 #include "runner/folder.h"
 #include "train/run_job.h"
@@ -60,13 +62,17 @@ Task::Task(Config config) : ConfiguredTask(std::move(config)), arms_(arms(config
 std::string Task::resolved_config() const { return to_toml(config_) + variants_toml(config_.variants); }
 Task::~Task() = default;
 
-std::vector<std::string> Task::folders() const { return {"runs", std::string(kAttacksFolder)}; }
+std::vector<std::string> Task::folders() const {
+  return {"runs", std::string(kAttacksFolder), std::string(kSignalsFolder)};
+}
 
 std::filesystem::path Task::output(const runner::Layout& layout, const runner::Job& job) const {
   switch (plan_.specs[job.id].kind) {
     case JobKind::kTrain: return layout.run_record(job.name);
-    case JobKind::kAttack: return layout.record(std::string(kAttacksFolder), job.name);
+    case JobKind::kAttack:
+    case JobKind::kShadowAttack: return layout.record(std::string(kAttacksFolder), job.name);
     case JobKind::kPerceptual: return perceptual_classifier_record(layout, config_);
+    case JobKind::kSignals: return layout.record(std::string(kSignalsFolder), job.name);
   }
   return {};
 }
@@ -108,19 +114,38 @@ void Task::run(const runner::Job& job, const runner::RunContext& context, const 
     return train_perceptual_classifier_job(runner::described(job, spec), config_, context.layout, context.world.rank(),
                                            at::Device(context.device), between_steps);
   }
-  run_attack_job(runner::described(job, spec),
-                 {.config = config_of(spec), .layout = context.layout, .world = context.world, .device = at::Device(context.device),
-                  .pool = *pool_,
-                  .splits = splits(spec.seed), .victim_run = plan_.jobs[spec.victim].name,
-                  .reference_run = spec.reference >= 0 ? plan_.jobs[spec.reference].name : ""});
+  if (spec.kind == JobKind::kShadowAttack) {
+    std::vector<std::string> signal_jobs;
+    for (const int id : spec.signals) signal_jobs.push_back(plan_.jobs[id].name);
+    return run_shadow_attack_job(runner::described(job, spec),
+                                 {.config = config_of(spec), .layout = context.layout, .splits = splits(spec.seed),
+                                  .signal_jobs = std::move(signal_jobs),
+                                  .where = dist::placement(context.world.rank(), 1, context.device)});
+  }
+  const AttackInputs inputs{.config = config_of(spec), .layout = context.layout, .world = context.world,
+                            .device = at::Device(context.device), .pool = *pool_, .splits = splits(spec.seed),
+                            .victim_run = plan_.jobs[spec.victim].name,
+                            .reference_run = spec.reference >= 0 ? plan_.jobs[spec.reference].name : ""};
+  if (spec.kind == JobKind::kSignals) {
+    return run_signal_job(runner::described(job, spec), inputs, plan_.specs[spec.victim].role == Role::kVictim);
+  }
+  run_attack_job(runner::described(job, spec), inputs);
 }
 
 void Task::train(const runner::Job& job, const runner::RunContext& context, const std::function<void()>& between_steps) {
   const auto& spec = plan_.specs[job.id];
   const auto& config = config_of(spec);
   const auto& s = splits(spec.seed);
-  auto rows = spec.role == Role::kReference ? s.reference : data::training_set(s, spec.train_size);
-  train::TrainingJob run{.name = job.name, .hash = job.hash, .role = spec.role == Role::kVictim ? "victim" : "reference",
+  std::vector<std::int64_t> rows;
+  std::string role;
+  switch (spec.role) {
+    case Role::kVictim: rows = data::training_set(s, spec.train_size), role = "victim"; break;
+    case Role::kReference: rows = s.reference, role = "reference"; break;
+    case Role::kShadow:
+      rows = shadow_training_rows(config, s, spec.train_size, spec.seed, spec.shadow), role = "shadow";
+      break;
+  }
+  train::TrainingJob run{.name = job.name, .hash = job.hash, .role = role,
                          .train_size = spec.train_size, .seed = spec.seed,
                          .spec = {.model = config.model.only(spec.model), .train = config.train,
                                   .group = group_->size() > 1 ? group_.get() : nullptr, .seed = spec.training_seed,
@@ -158,13 +183,17 @@ void Task::assemble(const runner::Layout& layout, const io::H5File& results) con
     g.set_attr("note", "victim training set of size n = first n of train_pool");
   }
   for (const auto& job : plan_.jobs) {
+    const auto kind = plan_.specs[job.id].kind;
+    if (kind == JobKind::kSignals) continue;  // in the shadow attacks' groups, as matrices over (query, shadow)
     const auto in = io::H5File::open_read(output(layout, job));
-    switch (plan_.specs[job.id].kind) {
+    switch (kind) {
       case JobKind::kAttack:
+      case JobKind::kShadowAttack:
         for (const auto& group : in.root().children()) io::copy_group(in, group, results, "attacks/" + group);
         break;
       case JobKind::kTrain: io::copy_group(in, "/", results, "runs/" + job.name); break;
       case JobKind::kPerceptual: io::copy_group(in, "/", results, "perceptual_classifier"); break;
+      case JobKind::kSignals: break;
     }
   }
 }

@@ -13,6 +13,8 @@ import sys
 
 import h5py
 import numpy as np
+from scipy.special import log_ndtr
+from scipy.stats import norm
 from sklearn.metrics import roc_auc_score, roc_curve
 
 ATTACK_ATTRS = ["model", "train_size", "setting", "calibrated", "seed", "dp_epsilon", "auc",
@@ -26,6 +28,53 @@ def auc_mann_whitney(scores, members):
     greater = (pos[:, None] > neg[None, :]).sum()
     ties = (pos[:, None] == neg[None, :]).sum()
     return (greater + 0.5 * ties) / (len(pos) * len(neg))
+
+
+def lira_signal(setting, loss, k):
+    """A setting's loss as LiRA's signal (larger for members), as docs/attacks.md defines it."""
+    if setting in ("dis", "domias"):
+        return -loss
+    if setting == "mc":
+        return np.log(-loss + 1.0 / k)
+    return -np.log(np.maximum(loss, np.finfo(float).tiny))
+
+
+def rmia_likelihood(setting, loss, k):
+    if setting == "dis":
+        return 1 / (1 + np.exp(loss))
+    if setting == "mc":
+        return -loss + 1.0 / k
+    return np.exp(-loss)
+
+
+def shadow_scores(group):
+    """LiRA or RMIA recomputed from the signals a shadow-model group stores, with numpy and scipy (issue #19)."""
+    a = group.attrs
+    setting, k, calibration = a["setting"], a["fbb_samples"], a["calibration"]
+    keep = group["shadow_in"][()].astype(bool)
+    if calibration.startswith("lira"):
+        target, shadows = lira_signal(setting, group["distance"][()], k), lira_signal(setting, group["shadow_distance"][()], k)
+        def fit(side):
+            values = [shadows[q][keep[q] == side] for q in range(len(shadows))]
+            mean, std = np.array([v.mean() for v in values]), np.array([v.std() for v in values])
+            if a["shadow_spread"] == "global":
+                std = np.full(len(values), np.sqrt(np.mean(np.concatenate([v - v.mean() for v in values]) ** 2)))
+            return mean, std + 1e-30
+        mean_out, std_out = fit(False)
+        if calibration == "lira-offline":
+            return log_ndtr((target - mean_out) / std_out)
+        mean_in, std_in = fit(True)
+        return norm.logpdf(target, mean_in, std_in) - norm.logpdf(target, mean_out, std_out)
+    px, pz = rmia_likelihood(setting, group["shadow_distance"][()], k), rmia_likelihood(setting, group["population_shadow_distance"][()], k)
+    tx, tz = rmia_likelihood(setting, group["distance"][()], k), rmia_likelihood(setting, group["population_distance"][()], k)
+    if calibration == "rmia-online":
+        marginal_x, marginal_z = px.mean(1), pz.mean(1)
+    else:
+        out_mean = np.array([px[q][~keep[q]].mean() for q in range(len(px))])
+        marginal_x = (1 + a["rmia_a"]) / 2 * out_mean + (1 - a["rmia_a"]) / 2
+        marginal_z = (1 + a["rmia_a"]) / 2 * pz.mean(1) + (1 - a["rmia_a"]) / 2
+    ratio_x, ratio_z = tx / marginal_x, tz / marginal_z
+    return np.mean(ratio_x[:, None] / ratio_z[None, :] > a["rmia_gamma"], axis=1)
 
 
 def check_contract(path):
@@ -73,6 +122,13 @@ def check_contract(path):
                 expected = tpr[fpr <= target].max()
                 got = group.attrs[f"tpr_at_fpr_{target}"]
                 assert abs(expected - got) < 1e-12, f"{name}: TPR at FPR {target}: {got}, sklearn {expected}"
+            if group.attrs.get("calibration", "none") not in ("none", "reference"):
+                expected = shadow_scores(group)
+                error = np.max(np.abs(scores - expected) / np.maximum(1.0, np.abs(expected)))
+                assert error <= 1e-10, f"{name}: scores differ from numpy's {group.attrs['calibration']} by {error:.3g}"
+                # Online, every query trains exactly half of the shadows (pairs); offline, none.
+                in_count = group.attrs["shadow_models"] // 2 if group.attrs["shadow_mode"] == "online" else 0
+                assert (group["shadow_in"][()].sum(1) == in_count).all(), f"{name}: a query is IN for other than {in_count} shadows"
             low, high = group.attrs["auc_ci_low"], group.attrs["auc_ci_high"]
             assert low <= auc <= high, f"{name}: AUC {auc} outside its bootstrap interval [{low}, {high}]"
             if group.attrs["setting"] in ("pbb", "wb"):

@@ -10,7 +10,9 @@
 #  4. DP-SGD victims trained data parallel (ranks_per_run = 2) score as on one rank, within float tolerance;
 #  5. a sweep over several models of the zoo (fbb, dis, wb) scores identically on 1 and 2 ranks; MEDGAN on a
 #     user's CSV of binary records with class-based member selection;
-#  6. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
+#  6. shadow models (LiRA, RMIA) score identically on 1 and 2 ranks, as numpy recomputes them from the stored
+#     signals, and raising attack.shadow_models keeps the shadows and signals already computed;
+#  7. bad input ends with one line naming the cause and exit code 2, and never touches earlier results.
 # usage: run_tiny.sh GANLEAKS_BINARY WORK_DIR
 set -euo pipefail
 bin="$1"; work="$2"
@@ -152,6 +154,34 @@ with h5py.File(sys.argv[1], "r") as f:
     assert victim.attrs["sample_quality_measure"].startswith("dimension-wise"), victim.attrs["sample_quality_measure"]
     assert 0 <= victim.attrs["sample_quality"] <= 1
 PY
+
+echo "== shadow models: LiRA and RMIA on 1 and 2 ranks; K raised from 2 to 4 keeps the first 2 shadows"
+shadow_edit='s/^name = "tiny"/name = "tiny-shadow"/; s/^settings = .*/settings = ["fbb", "dis"]/; s/^reference_size = 64/reference_size = 160/'
+shadow_config() {  # shadow_config NAME K [MODE]: [attack] is tiny.toml's last section
+  local c; c=$(config_for "$1" "$work/$1" "$shadow_edit")
+  printf 'shadow_models = %s\nshadow_mode = "%s"\nrmia_population = 40\n' "$2" "${3:-online}" >> "$c"
+  echo "$c"
+}
+shadow_one=$(shadow_config shadow-one 4); shadow_two=$(shadow_config shadow-two 4)
+"$root/launch/mpi" -n 1 "$bin" run "$shadow_one" > "$work/shadow-one.log" 2>&1 || { cat "$work/shadow-one.log"; fail "shadow run, 1 rank"; }
+"$root/launch/mpi" -n 2 "$bin" run "$shadow_two" > "$work/shadow-two.log" 2>&1 || { cat "$work/shadow-two.log"; fail "shadow run, 2 ranks"; }
+for row in "| dcgan | fbb | LiRA online |" "| dcgan | dis | LiRA offline |" "| dcgan | fbb | RMIA online |"; do
+  grep -qF "$row" "$work/shadow-two.log" || { cat "$work/shadow-two.log"; fail "no row $row"; }
+done
+# The scores are recomputed from the stored signals with numpy/scipy there, to 1e-10.
+"$python" "$here/check_results.py" "$work/shadow-one/tiny-shadow/results.h5" "$work/shadow-two/tiny-shadow/results.h5"
+shadow_grown=$(shadow_config shadow-grown 2)
+"$root/launch/mpi" -n 2 "$bin" run "$shadow_grown" > "$work/shadow-grown.log" 2>&1 || { cat "$work/shadow-grown.log"; fail "K = 2"; }
+sed -i 's/^shadow_models = 2/shadow_models = 4/' "$shadow_grown"
+"$root/launch/mpi" -n 2 "$bin" run "$shadow_grown" > "$work/shadow-grown.log" 2>&1 || { cat "$work/shadow-grown.log"; fail "K = 4 after 2"; }
+# 23 of 39 jobs kept: the reference, 2 victims, 4 shadows, 4 attacks, 12 signal jobs (only the shadow attacks read K;
+# they are named by it, so the K = 2 scores stay in attacks/ beside the new ones, out of results.h5).
+grep -q "23 already done" "$work/shadow-grown.log" || { cat "$work/shadow-grown.log"; fail "raising K redid finished jobs"; }
+"$python" "$here/check_results.py" "$work/shadow-two/tiny-shadow/results.h5" "$work/shadow-grown/tiny-shadow/results.h5"
+shadow_offline=$(shadow_config shadow-offline 4 offline)
+"$root/launch/mpi" -n 2 "$bin" run "$shadow_offline" > "$work/shadow-offline.log" 2>&1 || { cat "$work/shadow-offline.log"; fail "offline shadows"; }
+grep -qF "| dcgan | fbb | RMIA offline |" "$work/shadow-offline.log" || { cat "$work/shadow-offline.log"; fail "no offline RMIA"; }
+"$python" "$here/check_results.py" "$work/shadow-offline/tiny-shadow/results.h5"
 
 echo "== bad input: exit code 2, one line naming the cause"
 bad=$(config_for bad "$work/bad" 's/^batch_size = 16/batch_size = 0/')

@@ -81,20 +81,22 @@ TEST(ShadowPopulation, SignalsArePositiveTransformsOfTheLosses) {
 TEST(ShadowPlan, RaisingKAddsShadowsAndKeepsEveryOtherJob) {
   const auto four = make_plan(shadow_config(4, "online")), eight = make_plan(shadow_config(8, "online"));
   const auto hashes_four = test_support::job_hashes(four.jobs), hashes_eight = test_support::job_hashes(eight.jobs);
-  int changed = 0;
+  int replaced = 0;
   for (const auto& [name, hash] : hashes_four) {
-    ASSERT_TRUE(hashes_eight.contains(name)) << name;
-    if (hashes_eight.at(name) != hash) {
-      ++changed;
-      EXPECT_THAT(name, ::testing::HasSubstr("-shadows-")) << "only the shadow attacks read K";
+    if (name.find("-shadows4-") != std::string::npos) {  // only the shadow attacks read K, and name it
+      ++replaced;
+      EXPECT_FALSE(hashes_eight.contains(name)) << name;
+      continue;
     }
+    ASSERT_TRUE(hashes_eight.contains(name)) << name;
+    EXPECT_EQ(hashes_eight.at(name), hash) << name;
   }
-  EXPECT_EQ(changed, 4);  // 2 settings × 2 sizes
+  EXPECT_EQ(replaced, 4);  // 2 settings × 2 sizes
   // Per size: 4 more shadows, and for each setting their 4 signal jobs.
   EXPECT_EQ(eight.jobs.size(), four.jobs.size() + 2 * (4 + 2 * 4));
   std::map<std::string, const runner::Job*> by_name;
   for (const auto& job : eight.jobs) by_name[job.name] = &job;
-  const auto& attack = *by_name.at("fbb-shadows-n64-s0");
+  const auto& attack = *by_name.at("fbb-shadows8-n64-s0");
   const auto& spec = eight.specs[attack.id];
   EXPECT_EQ(spec.kind, JobKind::kShadowAttack);
   EXPECT_FALSE(attack.collective);
@@ -113,6 +115,40 @@ TEST(ShadowPlan, RaisingKAddsShadowsAndKeepsEveryOtherJob) {
   const auto offline = test_support::job_hashes(make_plan(shadow_config(4, "offline")).jobs);
   EXPECT_TRUE(offline.contains("shadow0-offline-n64-s0"));
   EXPECT_EQ(offline.at("victim-n64-s0"), hashes_four.at("victim-n64-s0"));
+}
+
+// [[variant]] arms of K = 2 and 4: the second reuses the first's shadows and their signals; every signal job
+// scores its own model.
+TEST(ShadowPlan, ArmsShareShadowsAndSignals) {
+  const auto c = parse_config(R"(
+[experiment]
+seeds = [0]
+[sweep]
+train_sizes = [64, 256]
+[attack]
+settings = ["fbb", "dis"]
+max_queries = 100
+[[variant]]
+label = "k2"
+attack.shadow_models = 2
+[[variant]]
+label = "k4"
+attack.shadow_models = 4
+)", "arms.toml");
+  const auto plan = make_plan(c);
+  std::map<std::string, int> kinds;
+  std::set<int> scored;
+  for (const auto& job : plan.jobs) {
+    ++kinds[job.kind];
+    if (job.kind == "signals") EXPECT_TRUE(scored.insert(job.depends_on.at(0) * 10 + (job.name.find("-dis-") != std::string::npos)).second) << job.name;
+  }
+  EXPECT_EQ(kinds["train"], 1 + 2 * (1 + 4));          // reference; per size the victim and 4 shadows
+  EXPECT_EQ(kinds["signals"], 2 * 2 * (1 + 4));        // per size and setting: the victim and 4 shadows
+  EXPECT_EQ(kinds["shadow-attack"], 2 * 2 * 2);        // per arm, size and setting
+  std::set<std::string> names;
+  for (const auto& job : plan.jobs) names.insert(job.name);
+  EXPECT_TRUE(names.contains("k2-signals-fbb-shadow1-online-n64-s0"));  // named by the first arm that has it
+  EXPECT_TRUE(names.contains("k4-signals-fbb-shadow3-online-n64-s0"));
 }
 
 TEST(ShadowConfig, RulesNameTheKeys) {

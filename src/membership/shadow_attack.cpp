@@ -1,0 +1,124 @@
+#include "membership/shadow_attack.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <set>
+#include <stdexcept>
+
+#include "attacks/shadow_scores.h"
+#include "io/atomic_file.h"
+#include "io/h5.h"
+#include "io/record.h"
+#include "membership/attack_record.h"
+#include "membership/shadow.h"
+
+namespace ganleaks::membership {
+namespace {
+
+struct SignalRecord {
+  std::vector<double> loss;
+  std::vector<std::int64_t> rows;
+  std::int64_t queries = 0;
+};
+
+SignalRecord read_signals(const std::filesystem::path& path) {
+  const auto file = io::H5File::open_read(path);
+  const auto root = file.root();
+  SignalRecord out{root.read_doubles("loss"), root.read_int64s("sample_index"), root.attr_int("queries")};
+  if (out.loss.size() != out.rows.size() || out.queries > static_cast<std::int64_t>(out.rows.size())) {
+    throw std::runtime_error(fmt::format("{}: {} losses for {} rows ({} queries)", path.string(), out.loss.size(),
+                                         out.rows.size(), out.queries));
+  }
+  return out;
+}
+
+}  // namespace
+
+void run_shadow_attack_job(const Job& job, const ShadowAttackInputs& in) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto& cfg = in.config.attack;
+  const auto queries = data::make_query_set(in.splits, job.train_size, query_count(in.config, job.train_size), job.seed);
+  const auto q = static_cast<std::int64_t>(queries.sample_index.size());
+  const auto victim = read_signals(in.layout.record(std::string(kSignalsFolder), in.signal_jobs.at(0)));
+  const auto z = static_cast<std::int64_t>(victim.rows.size()) - q;
+  const auto k_count = static_cast<std::int64_t>(in.signal_jobs.size()) - 1;
+  // Rows × shadows, for the queries (with each shadow's IN flags) and for the population (OUT everywhere).
+  attacks::ShadowSignals lira{.queries = q, .shadows = k_count}, rmia_x{.queries = q, .shadows = k_count},
+      rmia_z{.queries = z, .shadows = k_count};
+  lira.signal.resize(static_cast<std::size_t>(q * k_count));
+  lira.in.resize(lira.signal.size());
+  rmia_x.signal.resize(lira.signal.size());
+  rmia_z.signal.resize(static_cast<std::size_t>(z * k_count));
+  rmia_z.in.assign(rmia_z.signal.size(), 0);
+  std::vector<double> shadow_loss(lira.signal.size()), population_loss(rmia_z.signal.size());
+  const auto signal = [&](double loss) { return lira_signal(job.setting, loss, cfg.fbb_samples); };
+  const auto likelihood = [&](double loss) { return rmia_likelihood(job.setting, loss, cfg.fbb_samples); };
+  for (std::int64_t k = 0; k < k_count; ++k) {
+    const auto path = in.layout.record(std::string(kSignalsFolder), in.signal_jobs[static_cast<std::size_t>(k + 1)]);
+    const auto shadow = read_signals(path);
+    if (shadow.rows != victim.rows || shadow.queries != q) {
+      throw std::runtime_error(fmt::format("{}: other rows than the victim's signals", path.string()));
+    }
+    const auto rows = shadow_training_rows(in.config, in.splits, job.train_size, job.seed, static_cast<int>(k));
+    const std::set<std::int64_t> trained(rows.begin(), rows.end());
+    for (std::int64_t i = 0; i < q + z; ++i) {
+      const double loss = shadow.loss[static_cast<std::size_t>(i)];
+      if (i < q) {
+        const auto at = static_cast<std::size_t>(i * k_count + k);
+        shadow_loss[at] = loss;
+        lira.signal[at] = signal(loss);
+        lira.in[at] = trained.contains(queries.sample_index[static_cast<std::size_t>(i)]);
+        rmia_x.signal[at] = likelihood(loss);
+      } else {
+        const auto at = static_cast<std::size_t>((i - q) * k_count + k);
+        population_loss[at] = loss;
+        rmia_z.signal[at] = likelihood(loss);
+      }
+    }
+  }
+  rmia_x.in = lira.in;
+  std::vector<double> target_signal, target_x, target_z;
+  for (std::int64_t i = 0; i < q + z; ++i) {
+    const double loss = victim.loss[static_cast<std::size_t>(i)];
+    if (i < q) target_signal.push_back(signal(loss)), target_x.push_back(likelihood(loss));
+    else target_z.push_back(likelihood(loss));
+  }
+  const bool online = cfg.shadow_mode == "online";
+  const auto spread = cfg.shadow_spread == "auto" ? attacks::default_spread(k_count)
+                      : cfg.shadow_spread == "global" ? attacks::Spread::kGlobal
+                                                      : attacks::Spread::kPerQuery;
+  std::vector<ScoredGroup> groups;
+  const auto group_name = [&](const char* what) { return fmt::format("{}-{}", job.name, what); };
+  if (online) groups.push_back({group_name("lira-online"), job.setting, "lira-online", attacks::lira_online(target_signal, lira, spread)});
+  groups.push_back({group_name("lira-offline"), job.setting, "lira-offline", attacks::lira_offline(target_signal, lira, spread)});
+  const auto rmia_name = online ? "rmia-online" : "rmia-offline";
+  groups.push_back({group_name(rmia_name), job.setting, rmia_name,
+                    attacks::rmia(target_x, rmia_x, target_z, rmia_z,
+                                  {.online = online, .a = cfg.rmia_a, .gamma = cfg.rmia_gamma})});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  io::commit_record(in.layout.record(std::string(kAttacksFolder), job.name), [&](const std::filesystem::path& tmp) {
+    const auto file = io::H5File::create(tmp);
+    file.root().set_attr("job_hash", job.hash);
+    for (const auto& scored : groups) {
+      const auto group = file.root().create_group(scored.name);
+      write_scored_group(group, scored, job, in.config, queries, in.where, seconds);
+      group.set_attr("shadow_models", k_count);
+      group.set_attr("fbb_samples", cfg.fbb_samples);  // mc's signal adds 1 / fbb_samples
+      group.set_attr("shadow_mode", cfg.shadow_mode);
+      group.set_attr("shadow_spread", spread == attacks::Spread::kGlobal ? "global" : "per-query");
+      group.set_attr("rmia_a", cfg.rmia_a);
+      group.set_attr("rmia_gamma", cfg.rmia_gamma);
+      // Everything the scores came from, so that they can be recomputed (tests/e2e/check_results.py does).
+      group.write("distance", std::span<const double>(victim.loss.data(), static_cast<std::size_t>(q)));
+      group.write_matrix("shadow_distance", shadow_loss, q, k_count);
+      std::vector<double> in_flags(lira.in.begin(), lira.in.end());
+      group.write_matrix("shadow_in", in_flags, q, k_count);
+      group.write("population_distance", std::span<const double>(victim.loss.data() + q, static_cast<std::size_t>(z)));
+      group.write_matrix("population_shadow_distance", population_loss, z, k_count);
+      group.write("population_index", std::span<const std::int64_t>(victim.rows.data() + q, static_cast<std::size_t>(z)));
+    }
+  });
+}
+
+}  // namespace ganleaks::membership
