@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <set>
+#include <span>
 #include <stdexcept>
 
 #include "attacks/shadow_scores.h"
@@ -43,17 +44,10 @@ void run_shadow_attack_job(const Job& job, const ShadowAttackInputs& in) {
   const auto victim = read_signals(in.layout.record(std::string(kSignalsFolder), in.signal_jobs.at(0)));
   const auto z = static_cast<std::int64_t>(victim.rows.size()) - q;
   const auto k_count = static_cast<std::int64_t>(in.signal_jobs.size()) - 1;
-  // Rows × shadows, for the queries (with each shadow's IN flags) and for the population (OUT everywhere).
-  attacks::ShadowSignals lira{.queries = q, .shadows = k_count}, rmia_x{.queries = q, .shadows = k_count},
-      rmia_z{.queries = z, .shadows = k_count};
-  lira.signal.resize(static_cast<std::size_t>(q * k_count));
-  lira.in.resize(lira.signal.size());
-  rmia_x.signal.resize(lira.signal.size());
-  rmia_z.signal.resize(static_cast<std::size_t>(z * k_count));
-  rmia_z.in.assign(rmia_z.signal.size(), 0);
-  std::vector<double> shadow_loss(lira.signal.size()), population_loss(rmia_z.signal.size());
-  const auto signal = [&](double loss) { return lira_signal(job.setting, loss, cfg.fbb_samples); };
-  const auto likelihood = [&](double loss) { return rmia_likelihood(job.setting, loss, cfg.fbb_samples); };
+  // Every shadow's losses as (row, shadow) matrices: on the queries, with whether the shadow trained on each, and
+  // on the population records z.
+  std::vector<double> shadow_loss(static_cast<std::size_t>(q * k_count)), population_loss(static_cast<std::size_t>(z * k_count));
+  std::vector<std::uint8_t> shadow_in(shadow_loss.size());
   for (std::int64_t k = 0; k < k_count; ++k) {
     const auto path = in.layout.record(std::string(kSignalsFolder), in.signal_jobs[static_cast<std::size_t>(k + 1)]);
     const auto shadow = read_signals(path);
@@ -62,28 +56,28 @@ void run_shadow_attack_job(const Job& job, const ShadowAttackInputs& in) {
     }
     const auto rows = shadow_training_rows(in.config, in.splits, job.train_size, job.seed, static_cast<int>(k));
     const std::set<std::int64_t> trained(rows.begin(), rows.end());
-    for (std::int64_t i = 0; i < q + z; ++i) {
-      const double loss = shadow.loss[static_cast<std::size_t>(i)];
-      if (i < q) {
-        const auto at = static_cast<std::size_t>(i * k_count + k);
-        shadow_loss[at] = loss;
-        lira.signal[at] = signal(loss);
-        lira.in[at] = trained.contains(queries.sample_index[static_cast<std::size_t>(i)]);
-        rmia_x.signal[at] = likelihood(loss);
-      } else {
-        const auto at = static_cast<std::size_t>((i - q) * k_count + k);
-        population_loss[at] = loss;
-        rmia_z.signal[at] = likelihood(loss);
-      }
+    for (std::int64_t i = 0; i < q; ++i) {
+      const auto at = static_cast<std::size_t>(i * k_count + k);
+      shadow_loss[at] = shadow.loss[static_cast<std::size_t>(i)];
+      shadow_in[at] = trained.contains(queries.sample_index[static_cast<std::size_t>(i)]);
+    }
+    for (std::int64_t i = 0; i < z; ++i) {
+      population_loss[static_cast<std::size_t>(i * k_count + k)] = shadow.loss[static_cast<std::size_t>(q + i)];
     }
   }
-  rmia_x.in = lira.in;
-  std::vector<double> target_signal, target_x, target_z;
-  for (std::int64_t i = 0; i < q + z; ++i) {
-    const double loss = victim.loss[static_cast<std::size_t>(i)];
-    if (i < q) target_signal.push_back(signal(loss)), target_x.push_back(likelihood(loss));
-    else target_z.push_back(likelihood(loss));
-  }
+  // The losses as LiRA's signals and RMIA's likelihoods (membership/shadow.h).
+  const auto as = [&](std::span<const double> losses, auto transform) {
+    std::vector<double> out;
+    for (const double loss : losses) out.push_back(transform(job.setting, loss, cfg.fbb_samples));
+    return out;
+  };
+  const std::span<const double> victim_queries(victim.loss.data(), static_cast<std::size_t>(q)),
+      victim_population(victim.loss.data() + q, static_cast<std::size_t>(z));
+  const attacks::ShadowSignals lira{q, k_count, as(shadow_loss, lira_signal), shadow_in},
+      rmia_x{q, k_count, as(shadow_loss, rmia_likelihood), shadow_in},
+      rmia_z{z, k_count, as(population_loss, rmia_likelihood), std::vector<std::uint8_t>(population_loss.size(), 0)};
+  const auto target_signal = as(victim_queries, lira_signal), target_x = as(victim_queries, rmia_likelihood),
+             target_z = as(victim_population, rmia_likelihood);
   const bool online = cfg.shadow_mode == "online";
   const auto spread = cfg.shadow_spread == "auto" ? attacks::default_spread(k_count)
                       : cfg.shadow_spread == "global" ? attacks::Spread::kGlobal
@@ -110,11 +104,11 @@ void run_shadow_attack_job(const Job& job, const ShadowAttackInputs& in) {
       group.set_attr("rmia_a", cfg.rmia_a);
       group.set_attr("rmia_gamma", cfg.rmia_gamma);
       // Everything the scores came from, so that they can be recomputed (tests/e2e/check_results.py does).
-      group.write("distance", std::span<const double>(victim.loss.data(), static_cast<std::size_t>(q)));
+      group.write("distance", victim_queries);
       group.write_matrix("shadow_distance", shadow_loss, q, k_count);
-      std::vector<double> in_flags(lira.in.begin(), lira.in.end());
+      const std::vector<double> in_flags(shadow_in.begin(), shadow_in.end());
       group.write_matrix("shadow_in", in_flags, q, k_count);
-      group.write("population_distance", std::span<const double>(victim.loss.data() + q, static_cast<std::size_t>(z)));
+      group.write("population_distance", victim_population);
       group.write_matrix("population_shadow_distance", population_loss, z, k_count);
       group.write("population_index", std::span<const std::int64_t>(victim.rows.data() + q, static_cast<std::size_t>(z)));
     }
