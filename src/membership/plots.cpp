@@ -50,33 +50,44 @@ std::string write_plots(const std::vector<AttackRow>& rows, const std::filesyste
                          "set key outside right\nset grid\nplot {}\n",
                          plot));
 
-  // ROC per training-set size, log-log.
+  // ROC per training-set size, log-log: every series; and for a signal with shadow-model scores, one more plot
+  // with only its own series (raw, calibrated, LiRA, RMIA), roc_n<N>_<setting>.png.
   std::vector<std::string> scripts{"auc_vs_size.gp"};
-  for (const auto n : sizes) {
+  const auto write_roc = [&](std::int64_t n, const std::string& stem, const std::string& title, const std::string& setting) {
     std::string roc_data, roc_plot;
     int block = 0;
     for (const auto& [name, by_size] : series) {
       const auto it = by_size.find(n);
       if (it == by_size.end() || it->second->roc_fpr.empty()) continue;
+      if (!setting.empty() && it->second->setting != setting) continue;
       roc_data += fmt::format("# {}\n", name);
       for (std::size_t i = 0; i < it->second->roc_fpr.size(); ++i) {
         roc_data += fmt::format("{} {}\n", it->second->roc_fpr[i], it->second->roc_tpr[i]);
       }
       roc_data += "\n\n";
-      roc_plot += fmt::format("{}'roc_n{}.dat' index {} using 1:2 with steps title '{}'", block ? ", \\\n  " : "", n,
+      roc_plot += fmt::format("{}'{}.dat' index {} using 1:2 with steps title '{}'", block ? ", \\\n  " : "", stem,
                               block, name);
       ++block;
     }
-    if (!block) continue;
-    io::write_plot_file(folder / fmt::format("roc_n{}.dat", n), roc_data);
-    const auto script = fmt::format("roc_n{}.gp", n);
-    io::write_plot_file(folder / script,
-               fmt::format("set terminal pngcairo size 800,700\nset output 'roc_n{}.png'\nset logscale xy\n"
+    if (!block) return;
+    io::write_plot_file(folder / (stem + ".dat"), roc_data);
+    io::write_plot_file(folder / (stem + ".gp"),
+               fmt::format("set terminal pngcairo size 800,700\nset output '{}.png'\nset logscale xy\n"
                            "set xrange [1e-3:1]\nset yrange [1e-3:1]\nset xlabel 'false-positive rate'\n"
-                           "set ylabel 'true-positive rate'\nset title 'ROC, n = {}'\nset key bottom right\nset grid\n"
+                           "set ylabel 'true-positive rate'\nset title '{}'\nset key bottom right\nset grid\n"
                            "plot x with lines dashtype 2 lc rgb 'gray' title 'chance', \\\n  {}\n",
-                           n, n, roc_plot));
-    scripts.push_back(script);
+                           stem, title, roc_plot));
+    scripts.push_back(stem + ".gp");
+  };
+  std::set<std::string> shadowed;  // settings with LiRA or RMIA scores
+  for (const auto& r : rows) {
+    if (r.calibration.starts_with("lira") || r.calibration.starts_with("rmia")) shadowed.insert(r.setting);
+  }
+  for (const auto n : sizes) {
+    write_roc(n, fmt::format("roc_n{}", n), fmt::format("ROC, n = {}", n), "");
+    for (const auto& setting : shadowed) {
+      write_roc(n, fmt::format("roc_n{}_{}", n, setting), fmt::format("ROC of {}, n = {}", setting, n), setting);
+    }
   }
   for (const auto& s : scripts) {
     if (auto problem = io::run_gnuplot(folder, s); !problem.empty()) return problem;

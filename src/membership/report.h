@@ -61,6 +61,7 @@ std::string attack_rows_csv(const std::vector<AttackRow>& rows);
 // plots/ (membership/plots.cpp), drawn by gnuplot from data files written beside them:
 //   auc_vs_size.png   AUC (with 95 % bootstrap bars) against training-set size, a line per setting
 //   roc_n<N>.png      ROC curves on log-log axes (Carlini et al.'s low-FPR view), one file per size
+//   roc_n<N>_<setting>.png   the same for one signal with shadow-model scores: raw, calibrated, LiRA, RMIA
 // Returns "" on success, else why the PNGs are missing; the data and scripts are written either way.
 std::string write_plots(const std::vector<AttackRow>& rows, const std::filesystem::path& folder);
 

@@ -168,6 +168,7 @@ shadow_one=$(shadow_config shadow-one 4); shadow_two=$(shadow_config shadow-two 
 for row in "| dcgan | fbb | LiRA online |" "| dcgan | dis | LiRA offline |" "| dcgan | fbb | RMIA online |"; do
   grep -qF "$row" "$work/shadow-two.log" || { cat "$work/shadow-two.log"; fail "no row $row"; }
 done
+[ -s "$work/shadow-two/tiny-shadow/plots/roc_n48_fbb.dat" ] || fail "no per-signal ROC data (raw, calibrated, LiRA, RMIA)"
 # The scores are recomputed from the stored signals with numpy/scipy there, to 1e-10.
 "$python" "$here/check_results.py" "$work/shadow-one/tiny-shadow/results.h5" "$work/shadow-two/tiny-shadow/results.h5"
 shadow_grown=$(shadow_config shadow-grown 2)
