@@ -3,6 +3,7 @@
 //   ganleaks plan <config>    print the job graph without running it
 //   ganleaks report <config>  rebuild report.md / report.csv from an existing results.h5
 //   ganleaks privacy ...      epsilon of a DP-SGD run, or the noise multiplier for a target epsilon
+//   ganleaks audit-bound ...  an empirical lower bound on epsilon from an audit's counts (multi-run or one-run)
 //   ganleaks fid A.h5 B.h5    Frechet distance between two feature sets
 //   ganleaks keys             every config key, as the tables of configs/README.md
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@
 #include "dist/device.h"
 #include "metrics/fid.h"
 #include "privacy/accountant.h"
+#include "privacy/audit_bounds.h"
 #include "runner/experiment.h"
 #include "runner/folder.h"
 
@@ -114,6 +116,30 @@ int main(int argc, char** argv) {
   privacy->add_option("--steps", steps, "T: training steps")->required()->check(number_in(1, 1e12, false, true));
   privacy->add_option("--delta", delta, "delta of (epsilon, delta)-DP")->capture_default_str()
       ->check(number_in(privacy::kMinDelta, 0.999));
+  auto* audit = app.add_subcommand(
+      "audit-bound", "Lower bound on epsilon from a privacy audit's outcomes (docs/privacy.md, \"Auditing\"): multi-run "
+                     "from false positives/negatives of T runs each way, or --one-run from m canaries' guesses");
+  privacy::MultiRunAudit multi;
+  privacy::OneRunAudit one;
+  bool one_run = false, gdp = false;
+  double audit_delta = 0, confidence = 0.95;
+  audit->add_flag("--one-run", one_run, "Steinke et al.'s one-run audit (--canaries, --guesses, --correct)");
+  audit->add_option("--false-positives", multi.false_positives, "F: runs without the canary called IN")
+      ->check(number_in(0, 1e15, false, true));
+  audit->add_option("--false-negatives", multi.false_negatives, "N: runs with the canary called OUT")
+      ->check(number_in(0, 1e15, false, true));
+  audit->add_option("--trials", multi.trials, "T: runs on each side")->check(number_in(1, 1e15, false, true));
+  audit->add_option("--canaries", one.canaries, "m: canaries, each included with probability 1/2")
+      ->check(number_in(1, 1e15, false, true));
+  audit->add_option("--guesses", one.guesses, "r: guesses made (canaries not abstained on)")
+      ->check(number_in(0, 1e15, false, true));
+  audit->add_option("--correct", one.correct, "v: right guesses")->check(number_in(0, 1e15, false, true));
+  audit->add_option("--delta", audit_delta, "delta of the (epsilon, delta)-DP being tested, below 1")
+      ->capture_default_str()
+      ->check(number_in(0, 1));
+  audit->add_option("--confidence", confidence, "confidence level of the bound, below 1")->capture_default_str()
+      ->check(number_in(0, 1, true));
+  audit->add_flag("--gdp", gdp, "multi-run: also print the rates' upper ends and the Gaussian-DP bound (mu, epsilon)");
 
   try {
     app.parse(argc, argv);
@@ -139,6 +165,40 @@ int main(int argc, char** argv) {
       }
     } catch (const std::invalid_argument& e) {
       if (world.is_root()) std::fprintf(stderr, "ganleaks: error: privacy: %s\n", e.what());
+      return kExitUserError;
+    }
+    return 0;
+  }
+
+  if (audit->parsed()) {
+    const auto given = [&](const char* name) { return audit->get_option(name)->count() > 0; };
+    const std::vector<const char*> needed = one_run ? std::vector<const char*>{"--canaries", "--guesses", "--correct"}
+                                                    : std::vector<const char*>{"--false-positives", "--false-negatives", "--trials"};
+    for (const auto* name : needed) {
+      if (!given(name)) {
+        if (world.is_root()) std::fprintf(stderr, "ganleaks: error: audit-bound: %s is required%s\n", name, one_run ? " with --one-run" : "");
+        return kExitUserError;
+      }
+    }
+    try {
+      std::string out;
+      if (one_run) {
+        one.delta = audit_delta, one.confidence = confidence;
+        out = fmt::format("epsilon_lb = {:.10g}\n", privacy::epsilon_lower_bound(one));
+      } else {
+        multi.delta = audit_delta, multi.confidence = confidence;
+        out = fmt::format("epsilon_lb = {:.10g}\n", privacy::epsilon_lower_bound(multi));
+        if (gdp) {
+          const double mu = privacy::gdp_mu_lower_bound(multi);
+          out += fmt::format("fpr_upper = {:.10g}\nfnr_upper = {:.10g}\ngdp_mu_lb = {:.10g}\ngdp_epsilon_lb = {:.10g}\n",
+                             privacy::clopper_pearson_upper(multi.false_positives, multi.trials, confidence),
+                             privacy::clopper_pearson_upper(multi.false_negatives, multi.trials, confidence), mu,
+                             privacy::gdp_epsilon(mu, audit_delta));
+        }
+      }
+      if (world.is_root()) std::cout << out;
+    } catch (const std::invalid_argument& e) {
+      if (world.is_root()) std::fprintf(stderr, "ganleaks: error: audit-bound: %s\n", e.what());
       return kExitUserError;
     }
     return 0;

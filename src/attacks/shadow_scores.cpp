@@ -1,5 +1,7 @@
 #include "attacks/shadow_scores.h"
 
+#include "metrics/normal.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -75,7 +77,7 @@ std::vector<double> lira_offline(std::span<const double> target, const ShadowSig
   if (target.size() != out.size()) throw std::invalid_argument("LiRA: target signals and shadow queries differ in count");
   std::vector<double> scores(target.size());
   for (std::size_t q = 0; q < target.size(); ++q) {
-    scores[q] = log_normal_cdf((target[q] - out[q].mean) / (out[q].stddev + kSpreadFloor));
+    scores[q] = metrics::log_normal_cdf((target[q] - out[q].mean) / (out[q].stddev + kSpreadFloor));
   }
   return scores;
 }
@@ -114,16 +116,6 @@ std::vector<double> rmia(std::span<const double> target_queries, const ShadowSig
     scores[x] = static_cast<double>(above) / static_cast<double>(ratio_z.size());
   }
   return scores;
-}
-
-double log_normal_cdf(double z) {
-  // Above 0, log1p of the upper tail (Φ near 1); down to about z = −37, where Φ(z) nears the smallest normal
-  // double, erfc at full relative precision; below, the asymptotic series of the Mills ratio.
-  if (z > 0) return std::log1p(-0.5 * std::erfc(z / std::numbers::sqrt2));
-  if (z > -37) return std::log(0.5 * std::erfc(-z / std::numbers::sqrt2));
-  const double r = 1 / (z * z);
-  const double series = 1 - r * (1 - 3 * r * (1 - 5 * r * (1 - 7 * r * (1 - 9 * r))));
-  return -0.5 * z * z - std::log(-z) - 0.5 * std::log(2 * std::numbers::pi) + std::log(series);
 }
 
 }  // namespace ganleaks::attacks

@@ -57,7 +57,4 @@ std::vector<double> rmia(std::span<const double> target_queries, const ShadowSig
                          std::span<const double> target_population, const ShadowSignals& shadow_population,
                          const RmiaOptions& options);
 
-// log Φ(z) for the standard normal CDF Φ, accurate to rounding from −∞ to +∞ (scipy.special.log_ndtr).
-double log_normal_cdf(double z);
-
 }  // namespace ganleaks::attacks

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "metrics/normal.h"
 #include "metrics/roc.h"
 
 namespace ganleaks::attacks {
@@ -73,7 +74,7 @@ TEST(ShadowScores, LogNormalCdfMatchesScipyAcrossTheRange) {
                                                      {0.0, -0.6931471805599453},
                                                      {3.0, -0.0013508099647481925},
                                                      {9.0, -1.1285884059538324e-19}};
-  for (const auto& [z, expected] : cases) EXPECT_NEAR(log_normal_cdf(z) / expected, 1.0, 1e-12) << "z = " << z;
+  for (const auto& [z, expected] : cases) EXPECT_NEAR(metrics::log_normal_cdf(z) / expected, 1.0, 1e-12) << "z = " << z;
 }
 
 // Planted signals: OUT ~ N(0, 1), IN ~ N(δ, 1) for every query, K shadows each IN for half the queries. The
