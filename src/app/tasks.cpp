@@ -7,6 +7,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "audit/task.h"
 #include "core/errors.h"
 #include "extraction/task.h"
 #include "membership/task.h"
@@ -40,6 +41,7 @@ const std::vector<TaskEntry>& registry() {
   static const std::vector<TaskEntry> tasks{
       entry<membership::Task>(membership::kTaskName, &membership::parse_config),
       entry<extraction::Task>(extraction::kTaskName, &extraction::parse_config),
+      entry<audit::Task>(audit::kTaskName, &audit::parse_config),
   };
   return tasks;
 }

@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include "core/errors.h"
+#include "core/seeding.h"
 #include "data/images.h"
 
 namespace ganleaks::data {
@@ -58,6 +60,60 @@ at::Tensor Pool::rows(std::span<const std::int64_t> indices) const {
   TORCH_CHECK(n == 0 || (index.min().item<std::int64_t>() >= 0 && index.max().item<std::int64_t>() < table.records),
               "Pool::rows: row index outside [0, ", table.records, ")");
   return all.index_select(0, index).contiguous();
+}
+
+Pool Pool::with_crafted(std::span<const Crafted> crafted) const {
+  using Kind = Crafted::Kind;
+  Pool out = *this;
+  const auto label = [&](const Crafted& c) -> std::int64_t {
+    return c.kind == Kind::kInverted && !labels_.empty() ? labels_[static_cast<std::size_t>(c.source)] : 0;
+  };
+  for (const auto& c : crafted) {
+    if (c.kind == Kind::kInverted && (c.source < 0 || c.source >= count_)) {
+      throw std::invalid_argument("Pool::with_crafted: source row outside the pool");
+    }
+  }
+  if (auto* images = std::get_if<ImageSet>(&out.records_)) {
+    const auto size = static_cast<std::size_t>(images->rows * images->cols);
+    for (const auto& c : crafted) {
+      const auto at = images->pixels.size();
+      images->pixels.resize(at + size);
+      if (c.kind == Kind::kInverted) {
+        const auto* from = images->pixels.data() + static_cast<std::size_t>(c.source) * size;
+        std::transform(from, from + size, images->pixels.begin() + static_cast<std::ptrdiff_t>(at),
+                       [](std::uint8_t p) { return static_cast<std::uint8_t>(255 - p); });
+      } else {
+        Rng stream(c.seed);
+        for (std::size_t i = 0; i < size; ++i) images->pixels[at + i] = static_cast<std::uint8_t>(stream.uniform(256));
+      }
+      images->labels.push_back(static_cast<std::uint8_t>(label(c)));
+    }
+    images->count += static_cast<std::int64_t>(crafted.size());
+  } else {
+    auto& table = std::get<TabularSet>(out.records_);
+    const auto size = static_cast<std::size_t>(table.features);
+    for (const auto& c : crafted) {
+      const auto at = table.values.size();
+      table.values.resize(at + size);
+      Rng stream(c.seed);
+      for (std::size_t i = 0; i < size; ++i) {
+        if (c.kind == Kind::kInverted) {
+          table.values[at + i] = 1.0f - table.values[static_cast<std::size_t>(c.source) * size + i];
+        } else if (binary_) {
+          table.values[at + i] = static_cast<float>(stream.uniform(2));
+        } else {
+          table.values[at + i] = static_cast<float>(static_cast<double>(stream.next() >> 11) * 0x1.0p-53);
+        }
+      }
+      if (!table.labels.empty()) table.labels.push_back(label(c));
+    }
+    table.records += static_cast<std::int64_t>(crafted.size());
+  }
+  out.count_ += static_cast<std::int64_t>(crafted.size());
+  if (!labels_.empty()) {
+    for (const auto& c : crafted) out.labels_.push_back(label(c));
+  }
+  return out;
 }
 
 }  // namespace ganleaks::data

@@ -29,6 +29,18 @@ class Pool {
 
   at::Tensor rows(std::span<const std::int64_t> indices) const;
 
+  // Crafted records (the audit's canaries): a record of this pool with every value reflected in the data's range
+  // (255 − pixel for images, 1 − x for records in [0, 1]), or uniform noise in that range from a seeded stream
+  // (uniform bytes; U(0, 1) features; fair coin flips for binary records).
+  struct Crafted {
+    enum class Kind { kInverted, kNoise } kind = Kind::kInverted;
+    std::int64_t source = 0;  // kInverted: the row reflected
+    std::uint64_t seed = 0;   // kNoise: its stream
+  };
+  // This pool with `crafted` appended as rows size() .. size() + crafted.size() − 1, labelled like their source
+  // (noise: label 0); a copy, the pool itself unchanged.
+  Pool with_crafted(std::span<const Crafted> crafted) const;
+
  private:
   std::variant<ImageSet, TabularSet> records_;
   int image_size_ = 0;

@@ -374,11 +374,15 @@ void run_attack_job(const Job& job, const AttackInputs& inputs) {
 }
 
 void run_signal_job(const Job& job, const AttackInputs& inputs, bool victim) {
-  auto rows = signal_rows(inputs.config, inputs.splits, job.train_size, job.seed);
-  const auto queries = 2 * query_count(inputs.config, job.train_size);
-  std::vector<std::uint8_t> unused(rows.size(), 0);
   // The victim's generated samples are the attack job's ("fbb:victim"); a shadow's, a stream of its own.
-  const auto stream_tag = victim ? std::string("fbb:victim") : "fbb:" + inputs.victim_run;
+  run_signal_job(job, inputs, signal_rows(inputs.config, inputs.splits, job.train_size, job.seed),
+                 2 * query_count(inputs.config, job.train_size),
+                 victim ? std::string("fbb:victim") : "fbb:" + inputs.victim_run);
+}
+
+void run_signal_job(const Job& job, const AttackInputs& inputs, std::vector<std::int64_t> rows, std::int64_t queries,
+                    const std::string& stream_tag) {
+  std::vector<std::uint8_t> unused(rows.size(), 0);
   AttackRun(job, inputs, {std::move(rows), std::move(unused)}).signals(stream_tag, queries);
 }
 

@@ -5,7 +5,9 @@
 // LibTorch's models and attacks stay behind this header.
 #include <c10/core/Device.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/pool.h"
 #include "data/splits.h"
@@ -31,5 +33,9 @@ void run_attack_job(const Job& job, const AttackInputs& inputs);
 // A kSignals job (membership/shadow.h): the setting's loss of the model inputs.victim_run (the victim, or a shadow)
 // on the query set and RMIA's population records, written to signals/<job>.h5.
 void run_signal_job(const Job& job, const AttackInputs& inputs, bool victim);
+// A signal job on rows of the caller's choice (`queries` of them counted as queries in the record), the model's
+// generated samples drawn from the stream of `stream_tag` (derived from job.seed).
+void run_signal_job(const Job& job, const AttackInputs& inputs, std::vector<std::int64_t> rows, std::int64_t queries,
+                    const std::string& stream_tag);
 
 }  // namespace ganleaks::membership

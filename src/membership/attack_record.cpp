@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "attacks/membership.h"
 #include "core/seeding.h"
@@ -145,6 +146,17 @@ void write_signal_record(const std::filesystem::path& path, const Job& job, cons
     root.write("loss", std::span<const double>(losses.loss));
     root.write("sample_index", std::span<const std::int64_t>(rows));
   });
+}
+
+SignalRecord read_signal_record(const std::filesystem::path& path) {
+  const auto file = io::H5File::open_read(path);
+  const auto root = file.root();
+  SignalRecord out{root.read_doubles("loss"), root.read_int64s("sample_index"), root.attr_int("queries")};
+  if (out.loss.size() != out.rows.size() || out.queries > static_cast<std::int64_t>(out.rows.size())) {
+    throw std::runtime_error(fmt::format("{}: {} losses for {} rows ({} queries)", path.string(), out.loss.size(),
+                                         out.rows.size(), out.queries));
+  }
+  return out;
 }
 
 }  // namespace ganleaks::membership

@@ -49,4 +49,12 @@ void write_signal_record(const std::filesystem::path& file, const Job& job, cons
                          const std::vector<std::int64_t>& rows, std::int64_t queries, const Losses& losses,
                          const dist::Placement& where, double seconds);
 
+// A signal record as written above; std::runtime_error naming the file when its datasets disagree in length.
+struct SignalRecord {
+  std::vector<double> loss;
+  std::vector<std::int64_t> rows;
+  std::int64_t queries = 0;
+};
+SignalRecord read_signal_record(const std::filesystem::path& file);
+
 }  // namespace ganleaks::membership

@@ -16,14 +16,6 @@
 namespace ganleaks::membership {
 namespace {
 
-constexpr double kDpStepCost = 2.5;  // a DP-SGD discriminator step vs a plain one (bench/: 1.7–2.5x)
-
-std::vector<std::int64_t> sample_shape(const Config& config) {
-  if (config.data.dataset == "fashion-mnist") return {1, 32, 32};
-  if (config.data.dataset == "fashion-mnist-binary") return {28 * 28};
-  return {data::Pool::load(config.data).rows(std::vector<std::int64_t>{0}).size(1)};  // a user's table
-}
-
 // The perceptual classifier's training at models/classifier.h's defaults: about 40 s on one CPU thread.
 constexpr double kPerceptualClassifierSeconds = 45;
 
@@ -37,9 +29,15 @@ double search_pair_seconds(const std::vector<std::int64_t>& shape) {
 
 }  // namespace
 
+std::vector<std::int64_t> sample_shape(const DataConfig& data) {
+  if (data.dataset == "fashion-mnist") return {1, 32, 32};
+  if (data.dataset == "fashion-mnist-binary") return {28 * 28};
+  return {data::Pool::load(data).rows(std::vector<std::int64_t>{0}).size(1)};  // a user's table
+}
+
 runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const {
   at::set_num_threads(config_.experiment.threads_per_rank);  // one rank's speed
-  const auto shape = sample_shape(config_);
+  const auto shape = sample_shape(config_.data);
   // Measured per distinct [model] and [train] (arms of [[variant]] tables may set another z_dim or width), under
   // the label of the first arm that uses them.
   struct Measured {

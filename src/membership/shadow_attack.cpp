@@ -15,33 +15,13 @@
 #include "membership/shadow.h"
 
 namespace ganleaks::membership {
-namespace {
-
-struct SignalRecord {
-  std::vector<double> loss;
-  std::vector<std::int64_t> rows;
-  std::int64_t queries = 0;
-};
-
-SignalRecord read_signals(const std::filesystem::path& path) {
-  const auto file = io::H5File::open_read(path);
-  const auto root = file.root();
-  SignalRecord out{root.read_doubles("loss"), root.read_int64s("sample_index"), root.attr_int("queries")};
-  if (out.loss.size() != out.rows.size() || out.queries > static_cast<std::int64_t>(out.rows.size())) {
-    throw std::runtime_error(fmt::format("{}: {} losses for {} rows ({} queries)", path.string(), out.loss.size(),
-                                         out.rows.size(), out.queries));
-  }
-  return out;
-}
-
-}  // namespace
 
 void run_shadow_attack_job(const Job& job, const ShadowAttackInputs& in) {
   const auto start = std::chrono::steady_clock::now();
   const auto& cfg = in.config.attack;
   const auto queries = data::make_query_set(in.splits, job.train_size, query_count(in.config, job.train_size), job.seed);
   const auto q = static_cast<std::int64_t>(queries.sample_index.size());
-  const auto victim = read_signals(in.layout.record(std::string(kSignalsFolder), in.signal_jobs.at(0)));
+  const auto victim = read_signal_record(in.layout.record(std::string(kSignalsFolder), in.signal_jobs.at(0)));
   const auto z = static_cast<std::int64_t>(victim.rows.size()) - q;
   const auto k_count = static_cast<std::int64_t>(in.signal_jobs.size()) - 1;
   // Every shadow's losses as (row, shadow) matrices: on the queries, with whether the shadow trained on each, and
@@ -50,7 +30,7 @@ void run_shadow_attack_job(const Job& job, const ShadowAttackInputs& in) {
   std::vector<std::uint8_t> shadow_in(shadow_loss.size());
   for (std::int64_t k = 0; k < k_count; ++k) {
     const auto path = in.layout.record(std::string(kSignalsFolder), in.signal_jobs[static_cast<std::size_t>(k + 1)]);
-    const auto shadow = read_signals(path);
+    const auto shadow = read_signal_record(path);
     if (shadow.rows != victim.rows || shadow.queries != q) {
       throw std::runtime_error(fmt::format("{}: other rows than the victim's signals", path.string()));
     }

@@ -50,6 +50,11 @@ class Task final : public runner::ConfiguredTask<Config> {
   std::map<std::uint64_t, data::SeedSplits> splits_;  // by seed, identical on every rank
 };
 
+// For the cost estimates of `ganleaks plan` (membership/estimate.cpp): a DP-SGD discriminator step's cost over a
+// plain one's (bench/: 1.7–2.5×), and one record's shape as the models take it ({1, 32, 32} for images).
+inline constexpr double kDpStepCost = 2.5;
+std::vector<std::int64_t> sample_shape(const DataConfig& data);
+
 // The split of one seed under data.member_selection (data/splits.h): victims' training pool, hold-out, reference.
 data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed);
 

@@ -22,6 +22,13 @@ std::vector<PrivacyLevel> privacy_levels(const PrivacyConfig& config) {
   return levels;
 }
 
+double delta_for(const PrivacyConfig& config, std::int64_t train_size) {
+  if (config.delta > 0) return config.delta;
+  std::int64_t power = 1;  // the smallest power of ten >= n, exactly
+  while (power < train_size) power *= 10;
+  return 1.0 / static_cast<double>(power);
+}
+
 DpSettings dp_settings(const PrivacyConfig& config, const PrivacyLevel& level, std::int64_t steps, int batch_size,
                        std::int64_t train_size) {
   if (!level.dp()) throw std::invalid_argument("dp_settings: a non-private level");
@@ -31,13 +38,7 @@ DpSettings dp_settings(const PrivacyConfig& config, const PrivacyLevel& level, s
   s.sample_rate = config.sample_rate > 0
                       ? config.sample_rate
                       : std::min(1.0, static_cast<double>(batch_size) / static_cast<double>(train_size));
-  if (config.delta > 0) {
-    s.delta = config.delta;
-  } else {
-    std::int64_t power = 1;  // the smallest power of ten >= n, exactly
-    while (power < train_size) power *= 10;
-    s.delta = 1.0 / static_cast<double>(power);
-  }
+  s.delta = delta_for(config, train_size);
   s.noise_multiplier = level.noise_multiplier > 0 ? level.noise_multiplier
                                                   : noise_multiplier_for(level.target_epsilon, s.sample_rate, s.steps, s.delta);
   const auto spent = epsilon(s.sample_rate, s.noise_multiplier, s.steps, s.delta);

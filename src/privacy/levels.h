@@ -29,6 +29,9 @@ struct DpSettings {
   double epsilon = 0;           // spent after `steps` (accountant)
   double order = 0;             // the RDP order that gave it
 };
+// δ for a model of `train_size` records: privacy.delta, else 1/n rounded down to a power of ten.
+double delta_for(const PrivacyConfig& config, std::int64_t train_size);
+
 // For a victim of `train_size` records trained for `steps` discriminator steps at batches of `batch_size`.
 DpSettings dp_settings(const PrivacyConfig& config, const PrivacyLevel& level, std::int64_t steps, int batch_size,
                        std::int64_t train_size);

@@ -45,6 +45,35 @@ TEST(Pool, RecordsOutsideTheUnitRangeAreRefusedNamingTheFile) {
   EXPECT_THROW(Pool::load({.dataset = "tabular", .path = "records.parquet"}), ConfigError);
 }
 
+// The audit's crafted canaries: inverted records are the source reflected in the data's range, noise is seeded;
+// both are appended after the pool's records, which stay as they were.
+TEST(Pool, CraftedRecordsAreAppendedInvertedOrSeededNoise) {
+  ImageSet images{.count = 2, .rows = 2, .cols = 2, .pixels = {0, 255, 10, 20, 30, 40, 50, 60}, .labels = {3, 7}};
+  const Pool pool(images, 2);
+  using Kind = Pool::Crafted::Kind;
+  const std::vector<Pool::Crafted> crafted{{.kind = Kind::kInverted, .source = 1}, {.kind = Kind::kNoise, .seed = 9},
+                                           {.kind = Kind::kNoise, .seed = 9}, {.kind = Kind::kNoise, .seed = 10}};
+  const auto more = pool.with_crafted(crafted);
+  EXPECT_EQ(pool.size(), 2);
+  ASSERT_EQ(more.size(), 6);
+  EXPECT_THAT(std::vector<std::int64_t>(more.labels().begin(), more.labels().end()), testing::ElementsAre(3, 7, 7, 0, 0, 0));
+  const std::vector<std::int64_t> all{0, 1, 2, 3, 4, 5};
+  const auto rows = more.rows(all);
+  EXPECT_TRUE(torch::equal(rows.narrow(0, 0, 2), pool.rows(std::vector<std::int64_t>{0, 1})));
+  EXPECT_TRUE(torch::allclose(rows[2], -rows[1], 0, 1e-6));  // 255 − p on [-1, 1] pixels: −x
+  EXPECT_TRUE(torch::equal(rows[3], rows[4]));                // the same seed, the same noise
+  EXPECT_FALSE(torch::equal(rows[3], rows[5]));
+  const auto file = write_csv("d.csv", "f0,f1\n1,0\n0,0\n");
+  const auto records = Pool::load({.dataset = "tabular", .path = file.string()});
+  const auto flipped = records.with_crafted(std::vector<Pool::Crafted>{{.kind = Kind::kInverted, .source = 0},
+                                                                       {.kind = Kind::kNoise, .seed = 1}});
+  EXPECT_TRUE(torch::equal(flipped.rows(std::vector<std::int64_t>{2}), torch::tensor({{0.0f, 1.0f}})));
+  const auto noise = flipped.rows(std::vector<std::int64_t>{3});
+  EXPECT_TRUE(torch::equal(noise, noise.round()));  // binary records get binary noise
+  EXPECT_THROW(records.with_crafted(std::vector<Pool::Crafted>{{.kind = Kind::kInverted, .source = 2}}), std::invalid_argument);
+  std::filesystem::remove(file);
+}
+
 // member_selection = "class" needs labels; with them, members come from member_classes only.
 TEST(Pool, ClassMemberSelectionThroughTheRunnerSplits) {
   std::string text = "f0,label\n";
