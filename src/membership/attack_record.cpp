@@ -11,6 +11,7 @@
 #include "io/atomic_file.h"
 #include "io/h5.h"
 #include "io/record.h"
+#include "membership/calibration.h"
 #include "metrics/bootstrap.h"
 #include "metrics/roc.h"
 
@@ -61,7 +62,7 @@ void write_scored_group(const io::H5Group& group, const ScoredGroup& what, const
   if (!job.variant.empty()) group.set_attr("variant", job.variant);
   group.set_attr("train_size", job.train_size);
   group.set_attr("setting", what.setting);
-  group.set_attr("calibrated", static_cast<std::int64_t>(what.calibration != "none"));
+  group.set_attr("calibrated", static_cast<std::int64_t>(what.calibration != calibration::kNone));
   group.set_attr("calibration", what.calibration);
   group.set_attr("seed", static_cast<std::int64_t>(job.seed));
   group.set_attr("privacy", level.display());
@@ -95,10 +96,11 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
   // One group per reported variant: raw, calibrated, and for fbb also calibrated on squared distances.
   std::vector<ScoredGroup> variants;
   for (const bool calibrated : cfg.calibrated) {
-    variants.push_back({attack_group_name(job.name, calibrated), job.setting, calibrated ? "reference" : "none",
+    variants.push_back({attack_group_name(job.name, calibrated), job.setting,
+                        std::string(calibrated ? calibration::kReference : calibration::kNone),
                         attacks::membership_scores(victim.loss, calibrated ? &reference.loss : nullptr)});
     if (calibrated && job.setting == "fbb") {
-      variants.push_back({squared_calibration_group_name(job.name), "fbb-squared", "reference",
+      variants.push_back({squared_calibration_group_name(job.name), "fbb-squared", std::string(calibration::kReference),
                           attacks::squared_calibrated_scores(victim.loss, reference.loss)});
     }
   }
@@ -106,7 +108,7 @@ void write_attack_record(const std::filesystem::path& path, const Job& job, cons
     const auto file = io::H5File::create(tmp);
     file.root().set_attr("job_hash", job.hash);  // the resume marker's settings (runner/plan.h)
     for (const auto& variant : variants) {
-      const bool calibrated = variant.calibration != "none";
+      const bool calibrated = variant.calibration != calibration::kNone;
       const auto group = file.root().create_group(variant.name);
       write_scored_group(group, variant, job, config, queries, where, seconds);
       for (const auto& [key, value] : victim.attrs) group.set_attr(key, value);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "io/plots.h"
+#include "membership/calibration.h"
 #include "membership/report.h"
 
 namespace ganleaks::membership {
@@ -11,10 +12,10 @@ namespace {
 
 // The model leads every name (sweeps over models compare them); the privacy level follows when there is DP.
 std::string series_name(const AttackRow& r) {
-  const auto calibration = r.calibration == "none"        ? std::string()
-                           : r.calibration == "reference" ? std::string(" (cal)")
-                                                          : " (" + calibration_label(r.calibration) + ")";
-  return r.model + " " + r.setting + calibration + (r.privacy == "non-private" ? "" : ", " + r.privacy);
+  const auto how = r.calibration == calibration::kNone        ? std::string()
+                   : r.calibration == calibration::kReference ? std::string(" (cal)")
+                                                              : " (" + calibration_label(r.calibration) + ")";
+  return r.model + " " + r.setting + how + (r.privacy == "non-private" ? "" : ", " + r.privacy);
 }
 
 }  // namespace

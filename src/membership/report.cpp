@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "io/h5.h"
+#include "membership/calibration.h"
 #include "metrics/roc.h"
 
 namespace ganleaks::membership {
@@ -33,10 +34,10 @@ std::string privacy_of(const io::H5Group& g) { return g.has_attr("privacy") ? g.
 
 }  // namespace
 
-std::string calibration_label(const std::string& calibration) {
-  if (calibration == "none") return "no";
-  if (calibration == "reference") return "yes";
-  auto label = calibration;  // "lira-online" -> "LiRA online"
+std::string calibration_label(const std::string& how) {
+  if (how == calibration::kNone) return "no";
+  if (how == calibration::kReference) return "yes";
+  auto label = how;  // "lira-online" -> "LiRA online"
   if (label.starts_with("lira")) label.replace(0, 4, "LiRA");
   if (label.starts_with("rmia")) label.replace(0, 4, "RMIA");
   std::ranges::replace(label, '-', ' ');
@@ -64,8 +65,7 @@ std::vector<AttackRow> read_attack_rows(const std::filesystem::path& results_h5)
                   .calibrated = g.attr_int("calibrated") != 0,
                   // Records from before shadow models name no calibration: the reference model's, or none.
                   .calibration = g.has_attr("calibration") ? g.attr_string("calibration")
-                                 : g.attr_int("calibrated") != 0 ? "reference"
-                                                                 : "none",
+                                 : std::string(g.attr_int("calibrated") != 0 ? calibration::kReference : calibration::kNone),
                   .train_size = g.attr_int("train_size"),
                   .seed = static_cast<std::uint64_t>(g.attr_int("seed")),
                   .auc = read_estimate(g, "auc")};
@@ -90,10 +90,8 @@ namespace {
 // least to most private), then attack, then calibration from none to the shadow-model attacks.
 using AttackKey = std::tuple<std::string, double, std::string, std::string, int, std::string>;  // ..., setting, calibration
 
-int calibration_order(const std::string& calibration) {
-  constexpr std::array<std::string_view, 6> kOrder{"none", "reference", "lira-online", "lira-offline", "rmia-online",
-                                                   "rmia-offline"};
-  return static_cast<int>(std::ranges::find(kOrder, calibration) - kOrder.begin());
+int calibration_order(const std::string& how) {
+  return static_cast<int>(std::ranges::find(calibration::kAll, how) - calibration::kAll.begin());
 }
 
 double privacy_order(const AttackRow& r) {
@@ -247,8 +245,8 @@ std::string victim_table_markdown(const std::filesystem::path& results_h5, const
       std::vector<double> cal, uncal;
       for (const auto& r : rows) {
         if (r.setting == s && r.train_size == v.n && r.privacy == v.privacy && r.model == v.model) {
-          if (r.calibration == "reference") cal.push_back(r.auc.value);
-          if (r.calibration == "none") uncal.push_back(r.auc.value);
+          if (r.calibration == calibration::kReference) cal.push_back(r.auc.value);
+          if (r.calibration == calibration::kNone) uncal.push_back(r.auc.value);
         }
       }
       const auto& use = cal.empty() ? uncal : cal;

@@ -35,7 +35,7 @@ struct AttackRow {
 };
 
 // How the tables' "calibrated" column names a calibration: "no", "yes" (the reference model), "LiRA online", ...
-std::string calibration_label(const std::string& calibration);
+std::string calibration_label(const std::string& how);
 
 // How a model is named in the tables: "dcgan", or "dcgan (paper-nn)" for an arm of a config's [[variant]] tables.
 std::string model_label(const std::string& model, const std::string& variant);

@@ -12,6 +12,7 @@
 #include "io/h5.h"
 #include "io/record.h"
 #include "membership/attack_record.h"
+#include "membership/calibration.h"
 #include "membership/shadow.h"
 
 namespace ganleaks::membership {
@@ -63,13 +64,14 @@ void run_shadow_attack_job(const Job& job, const ShadowAttackInputs& in) {
                       : cfg.shadow_spread == "global" ? attacks::Spread::kGlobal
                                                       : attacks::Spread::kPerQuery;
   std::vector<ScoredGroup> groups;
-  const auto group_name = [&](const char* what) { return fmt::format("{}-{}", job.name, what); };
-  if (online) groups.push_back({group_name("lira-online"), job.setting, "lira-online", attacks::lira_online(target_signal, lira, spread)});
-  groups.push_back({group_name("lira-offline"), job.setting, "lira-offline", attacks::lira_offline(target_signal, lira, spread)});
-  const auto rmia_name = online ? "rmia-online" : "rmia-offline";
-  groups.push_back({group_name(rmia_name), job.setting, rmia_name,
-                    attacks::rmia(target_x, rmia_x, target_z, rmia_z,
-                                  {.online = online, .a = cfg.rmia_a, .gamma = cfg.rmia_gamma})});
+  // Each group is named after its calibration: "<job>-lira-online", ...
+  const auto group = [&](std::string_view how, std::vector<double> scores) {
+    groups.push_back({fmt::format("{}-{}", job.name, how), job.setting, std::string(how), std::move(scores)});
+  };
+  if (online) group(calibration::kLiraOnline, attacks::lira_online(target_signal, lira, spread));
+  group(calibration::kLiraOffline, attacks::lira_offline(target_signal, lira, spread));
+  group(online ? calibration::kRmiaOnline : calibration::kRmiaOffline,
+        attacks::rmia(target_x, rmia_x, target_z, rmia_z, {.online = online, .a = cfg.rmia_a, .gamma = cfg.rmia_gamma}));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   io::commit_record(in.layout.record(std::string(kAttacksFolder), job.name), [&](const std::filesystem::path& tmp) {
     const auto file = io::H5File::create(tmp);
