@@ -80,9 +80,7 @@ std::filesystem::path Task::output(const runner::Layout& layout, const runner::J
 std::string Task::describe(const runner::Job& job) const {
   const auto& spec = plan_.specs[job.id];
   if (spec.kind != JobKind::kTrain || !spec.dp) return "";
-  const auto& dp = *spec.dp;
-  return fmt::format("DP-SGD σ = {:.3g}, q = {:.3g}, {} steps: ε = {:.3g} at δ = {:g}", dp.noise_multiplier,
-                     dp.sample_rate, dp.steps, dp.epsilon, dp.delta);
+  return privacy::describe(*spec.dp);
 }
 
 void Task::start(const runner::RunContext& context) {
@@ -155,11 +153,7 @@ void Task::train(const runner::Job& job, const runner::RunContext& context, cons
                                   .interrupt = [] { return interrupt_requested(); }},
                          .records = pool_->rows(rows), .rows = std::move(rows), .world_rank = context.world.rank(),
                          .level = spec.level, .dp = spec.dp, .secure_noise = config_.privacy.secure_noise};
-  if (spec.dp) {
-    run.spec.dp = train::DpTraining{.max_grad_norm = spec.dp->max_grad_norm, .noise_multiplier = spec.dp->noise_multiplier,
-                                    .sample_rate = spec.dp->sample_rate, .secure_noise = config_.privacy.secure_noise,
-                                    .clipping = privacy::clipping_named(config_.privacy.clipping)};
-  }
+  if (spec.dp) run.spec.dp = train::dp_training(*spec.dp, config_.privacy);
   std::function<train::SampleQuality(models::Networks&)> quality;
   if (spec.role == Role::kVictim) {
     quality = [&](models::Networks& model) { return sample_quality(*pool_, model, pool_->rows(s.reference), spec.training_seed); };

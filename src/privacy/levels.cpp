@@ -22,6 +22,11 @@ std::vector<PrivacyLevel> privacy_levels(const PrivacyConfig& config) {
   return levels;
 }
 
+std::string describe(const DpSettings& dp) {
+  return fmt::format("DP-SGD σ = {:.3g}, q = {:.3g}, {} steps: ε = {:.3g} at δ = {:g}", dp.noise_multiplier,
+                     dp.sample_rate, dp.steps, dp.epsilon, dp.delta);
+}
+
 double delta_for(const PrivacyConfig& config, std::int64_t train_size) {
   if (config.delta > 0) return config.delta;
   std::int64_t power = 1;  // the smallest power of ten >= n, exactly

@@ -29,6 +29,9 @@ struct DpSettings {
   double epsilon = 0;           // spent after `steps` (accountant)
   double order = 0;             // the RDP order that gave it
 };
+// One line for `ganleaks plan`: "DP-SGD σ = 1.2, q = 0.5, 4000 steps: ε = 10 at δ = 1e-05".
+std::string describe(const DpSettings& dp);
+
 // δ for a model of `train_size` records: privacy.delta, else 1/n rounded down to a power of ten.
 double delta_for(const PrivacyConfig& config, std::int64_t train_size);
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "privacy/config.h"
 #include "privacy/levels.h"
 #include "train/trainer.h"
 
@@ -27,6 +28,12 @@ struct SampleQuality {
   double value = std::numeric_limits<double>::quiet_NaN();
   std::int64_t real = 0, generated = 0;
 };
+
+// DP-SGD as resolved for one run (privacy/levels.h) and the [privacy] keys of how it runs.
+inline DpTraining dp_training(const privacy::DpSettings& dp, const PrivacyConfig& privacy) {
+  return {.max_grad_norm = dp.max_grad_norm, .noise_multiplier = dp.noise_multiplier, .sample_rate = dp.sample_rate,
+          .secure_noise = privacy.secure_noise, .clipping = privacy::clipping_named(privacy.clipping)};
+}
 
 struct TrainingJob {
   std::string name, hash;                // the job's name and hash (the record's job_hash)
