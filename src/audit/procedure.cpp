@@ -13,10 +13,11 @@ namespace {
 struct Errors {
   std::int64_t false_positives = 0, false_negatives = 0;
 };
-Errors errors_at(double threshold, std::span<const double> in_loss, std::span<const double> out_loss) {
+Errors errors_at(double threshold, bool in_above, std::span<const double> in_loss, std::span<const double> out_loss) {
+  const auto guessed_in = [&](double l) { return in_above ? l > threshold : l < threshold; };
   Errors e;
-  for (const double l : out_loss) e.false_positives += l < threshold ? 1 : 0;
-  for (const double l : in_loss) e.false_negatives += l < threshold ? 0 : 1;
+  for (const double l : out_loss) e.false_positives += guessed_in(l) ? 1 : 0;
+  for (const double l : in_loss) e.false_negatives += guessed_in(l) ? 0 : 1;
   return e;
 }
 
@@ -42,17 +43,19 @@ MultiRunOutcome multi_run_outcome(std::span<const double> in_loss, std::span<con
   MultiRunOutcome out{.threshold_runs = threshold_runs, .trials = runs - threshold_runs};
   double best_bound = -1;
   std::int64_t best_errors = 0;
-  for (const double t : candidates) {  // ascending, so a tie keeps the lower threshold
-    const auto e = errors_at(t, choose_in, choose_out);
-    const double bound = privacy::epsilon_lower_bound(privacy::MultiRunAudit{
-        .false_positives = e.false_positives, .false_negatives = e.false_negatives, .trials = threshold_runs,
-        .delta = delta, .confidence = confidence});
-    const auto errors = e.false_positives + e.false_negatives;
-    if (bound > best_bound || (bound == best_bound && errors < best_errors)) {
-      best_bound = bound, best_errors = errors, out.threshold = t;
+  for (const bool in_above : {false, true}) {  // "below" first and candidates ascending: ties keep those
+    for (const double t : candidates) {
+      const auto e = errors_at(t, in_above, choose_in, choose_out);
+      const double bound = privacy::epsilon_lower_bound(privacy::MultiRunAudit{
+          .false_positives = e.false_positives, .false_negatives = e.false_negatives, .trials = threshold_runs,
+          .delta = delta, .confidence = confidence});
+      const auto errors = e.false_positives + e.false_negatives;
+      if (bound > best_bound || (bound == best_bound && errors < best_errors)) {
+        best_bound = bound, best_errors = errors, out.threshold = t, out.in_above = in_above;
+      }
     }
   }
-  const auto counted = errors_at(out.threshold, in_loss.subspan(static_cast<std::size_t>(threshold_runs)),
+  const auto counted = errors_at(out.threshold, out.in_above, in_loss.subspan(static_cast<std::size_t>(threshold_runs)),
                                  out_loss.subspan(static_cast<std::size_t>(threshold_runs)));
   out.false_positives = counted.false_positives;
   out.false_negatives = counted.false_negatives;

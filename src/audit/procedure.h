@@ -9,12 +9,15 @@
 namespace ganleaks::audit {
 
 // Multi-run: `in_loss[i]` is run i's loss on the canary it trained with, `out_loss[i]` run i's without it. The
-// first `threshold_runs` of each side choose the threshold t (a canary is guessed IN when its loss < t): the
-// midpoint between consecutive distinct losses of those runs (or ±∞) that maximises their own ε_LB, ties broken
-// by fewer errors, then by the lower t. The other runs, `trials` on each side, are counted: false positives are
-// OUT runs guessed IN, false negatives IN runs guessed OUT.
+// first `threshold_runs` of each side choose the rule: a threshold t and a side, the canary guessed IN when its
+// loss is below t (the expected side: training lowers the loss) or above it (any systematic difference between
+// the runs with and without the canary is a leak, whichever its sign). Of the midpoints between consecutive
+// distinct losses of those runs (and ±∞), on either side, the rule that maximises their own ε_LB wins, ties
+// broken by fewer errors, then by "below", then by the lower t. The other runs, `trials` on each side, are
+// counted: false positives are OUT runs guessed IN, false negatives IN runs guessed OUT.
 struct MultiRunOutcome {
   double threshold = 0;
+  bool in_above = false;  // the canary guessed IN when its loss > threshold (else when < threshold)
   std::int64_t threshold_runs = 0, trials = 0, false_positives = 0, false_negatives = 0;
   double epsilon_lb = 0;   // privacy/audit_bounds.h's Clopper–Pearson bound
   double gdp_mu = 0;       // the μ-GDP lower bound from the same upper rates

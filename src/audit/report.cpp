@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <tuple>
 
 #include "io/h5.h"
@@ -47,9 +48,12 @@ std::vector<AuditRow> read_audit_rows(const std::filesystem::path& results) {
     }
     rows.push_back(std::move(r));
   }
-  std::ranges::sort(rows, [](const AuditRow& a, const AuditRow& b) {
-    return std::tuple(-a.epsilon, a.mode, a.setting, a.seed) < std::tuple(-b.epsilon, b.mode, b.setting, b.seed);
-  });
+  // A level's audits share its target but not always its accountant's ε (the one-run model trains on more
+  // records): levels are ordered by their largest ε, their audits together.
+  std::map<std::string, double> level_epsilon;
+  for (const auto& r : rows) level_epsilon[r.privacy] = std::max(level_epsilon[r.privacy], r.epsilon);
+  const auto key = [&](const AuditRow& r) { return std::tuple(-level_epsilon[r.privacy], r.privacy, r.mode, r.setting, r.seed); };
+  std::ranges::sort(rows, [&](const AuditRow& a, const AuditRow& b) { return key(a) < key(b); });
   return rows;
 }
 

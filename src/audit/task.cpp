@@ -202,6 +202,7 @@ void Task::audit(const runner::Job& job, const runner::Layout& layout) const {
       root.write("loss_with_canary", std::span<const double>(in));
       root.write("loss_without_canary", std::span<const double>(out));
       root.set_attr("threshold", o.threshold);
+      root.set_attr("guess_in_when", o.in_above ? "loss > threshold" : "loss < threshold");
       root.set_attr("threshold_runs", o.threshold_runs);
       root.set_attr("trials", o.trials);
       root.set_attr("false_positives", o.false_positives);

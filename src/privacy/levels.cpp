@@ -40,6 +40,7 @@ DpSettings dp_settings(const PrivacyConfig& config, const PrivacyLevel& level, s
   DpSettings s;
   s.max_grad_norm = config.max_grad_norm;
   s.steps = steps;
+  s.records = train_size;
   s.sample_rate = config.sample_rate > 0
                       ? config.sample_rate
                       : std::min(1.0, static_cast<double>(batch_size) / static_cast<double>(train_size));

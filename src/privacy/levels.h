@@ -23,6 +23,7 @@ std::vector<PrivacyLevel> privacy_levels(const PrivacyConfig& config);
 struct DpSettings {
   double noise_multiplier = 0;  // σ
   double sample_rate = 0;       // q (privacy.sample_rate, else batch_size / n, at most 1)
+  std::int64_t records = 0;     // N, the dataset size the guarantee is computed for
   double delta = 0;             // privacy.delta, else 1/n rounded down to a power of ten
   double max_grad_norm = 0;     // C
   std::int64_t steps = 0;       // discriminator steps

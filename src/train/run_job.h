@@ -32,7 +32,8 @@ struct SampleQuality {
 // DP-SGD as resolved for one run (privacy/levels.h) and the [privacy] keys of how it runs.
 inline DpTraining dp_training(const privacy::DpSettings& dp, const PrivacyConfig& privacy) {
   return {.max_grad_norm = dp.max_grad_norm, .noise_multiplier = dp.noise_multiplier, .sample_rate = dp.sample_rate,
-          .secure_noise = privacy.secure_noise, .clipping = privacy::clipping_named(privacy.clipping)};
+          .secure_noise = privacy.secure_noise, .clipping = privacy::clipping_named(privacy.clipping),
+          .accounted_records = dp.records};
 }
 
 struct TrainingJob {

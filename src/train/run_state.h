@@ -160,7 +160,7 @@ struct DpState {
         noise(o.secure_noise ? privacy::NoiseSource::secure()
                              : privacy::NoiseSource::seeded(derive_seed(seed, "dp-noise"))),
         layers(privacy::per_sample_layers(discriminator)),
-        expected_batch(o.sample_rate * static_cast<double>(records)),
+        expected_batch(o.sample_rate * static_cast<double>(o.accounted_records > 0 ? o.accounted_records : records)),
         fake_rows(std::max<std::int64_t>(1, std::llround(expected_batch))) {
     privacy::check_dp_compatible(discriminator, "DP-SGD discriminator");
   }

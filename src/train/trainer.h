@@ -31,6 +31,11 @@ struct DpTraining {
   double sample_rate = 0.01;
   bool secure_noise = false;
   privacy::Clipping clipping = privacy::Clipping::kBookKeeping;  // privacy.clipping
+  // N of the guarantee (privacy::DpSettings::records), from which the generated rows per step round(qN) and the
+  // divisor qN come; 0: the records trained on. They must not follow the records trained on when those differ
+  // from N: under add/remove adjacency a record added may change the sampled real rows and nothing else (an
+  // audit found the with-canary runs' one more generated row per step; docs/privacy.md).
+  std::int64_t accounted_records = 0;
 };
 
 struct RunSpec {

@@ -42,6 +42,22 @@ TEST(AuditProcedure, MultiRunPerfectSeparationReachesTheCeiling) {
   EXPECT_NEAR(o.epsilon_lb, std::log((1 - 1e-5 - (1 - std::pow(0.025, 1.0 / 32))) / (1 - std::pow(0.025, 1.0 / 32))), 1e-9);
 }
 
+TEST(AuditProcedure, MultiRunTakesASystematicDifferenceOfEitherSign) {
+  // The canary raises the loss here: every IN run above every OUT run. The rule chosen guesses IN above t.
+  std::vector<double> in, out;
+  for (int i = 0; i < 20; ++i) in.push_back(10.0 + i), out.push_back(-10.0 - i);
+  const auto o = multi_run_outcome(in, out, 4, 0.0, 0.95);
+  EXPECT_TRUE(o.in_above);
+  EXPECT_EQ(o.threshold, 0.0);
+  EXPECT_EQ(o.false_positives + o.false_negatives, 0);
+  EXPECT_EQ(o.epsilon_lb, o.ceiling);
+  // The expected side wins a tie: with nothing to tell the runs apart, "below" and the lowest threshold.
+  const std::vector<double> same(10, 1.0);
+  const auto tie = multi_run_outcome(same, same, 4, 0.0, 0.95);
+  EXPECT_FALSE(tie.in_above);
+  EXPECT_EQ(tie.epsilon_lb, 0.0);
+}
+
 TEST(AuditProcedure, MultiRunRejectsMismatchedSides) {
   const std::vector<double> three{1, 2, 3}, two{1, 2};
   EXPECT_THROW(multi_run_outcome(three, two, 1, 0, 0.95), std::invalid_argument);

@@ -1,7 +1,7 @@
 """The audit task's results.h5 (issue #20) against an independent recomputation from its stored scores:
 - every model trained on what the audit says: the runs with the canary hold its row, the runs without do not, the
   one-run model holds exactly the canaries whose coin came up heads (none in a null audit);
-- multi-run: the threshold chosen again from the threshold runs (numpy), the errors counted on the others, and the
+- multi-run: the threshold and its side chosen again from the threshold runs (numpy), the errors counted on the others, and the
   Clopper-Pearson, Gaussian-DP and ceiling bounds from scipy (tests/privacy/audit_reference.py), to 1e-6;
 - one-run: the guesses again from the losses, the one-run bound and its ceiling from scipy, to 1e-6;
 - DP levels: no epsilon_lb above the accountant's epsilon;
@@ -63,15 +63,19 @@ for name, a in f["audits"].items():
         values = np.unique(np.concatenate([lin[:k], lout[:k]]))
         candidates = [-np.inf] + list((values[:-1] + values[1:]) / 2) + [np.inf]
         best = None
-        for t in candidates:
-            fp, fn = int(np.sum(lout[:k] < t)), int(np.sum(lin[:k] >= t))
-            key = (multi_run_eps(fp, fn, k, delta, c), -(fp + fn))
-            if best is None or key > best[0]:  # ascending candidates: a tie keeps the lower
-                best = (key, t)
-        t = best[1]
+        for above in (False, True):  # "below" first, candidates ascending: a tie keeps the earlier
+            for t in candidates:
+                guess_out, guess_in = (lout[:k] > t, lin[:k] > t) if above else (lout[:k] < t, lin[:k] < t)
+                fp, fn = int(np.sum(guess_out)), int(np.sum(~guess_in))
+                key = (multi_run_eps(fp, fn, k, delta, c), -(fp + fn))
+                if best is None or key > best[0]:
+                    best = (key, t, above)
+        _, t, above = best
         assert a.attrs["threshold"] == t, f"{name}: threshold {a.attrs['threshold']}, numpy {t}"
+        assert a.attrs["guess_in_when"] == ("loss > threshold" if above else "loss < threshold"), name
         trials = len(lin) - k
-        fp, fn = int(np.sum(lout[k:] < t)), int(np.sum(lin[k:] >= t))
+        guess_out, guess_in = (lout[k:] > t, lin[k:] > t) if above else (lout[k:] < t, lin[k:] < t)
+        fp, fn = int(np.sum(guess_out)), int(np.sum(~guess_in))
         assert (a.attrs["trials"], a.attrs["false_positives"], a.attrs["false_negatives"]) == (trials, fp, fn), name
         eps, _, _, mu, gdp = multi_run(fp, fn, trials, delta, c)
         close(a.attrs["epsilon_lb"], eps, f"{name}: epsilon_lb")
