@@ -24,13 +24,14 @@ std::string error_of(const std::string& text) {
 TEST(Tasks, ChosenByExperimentTaskMembershipByDefault) {
   EXPECT_EQ(parse_task("", "x.toml")->experiment().task, "membership");
   EXPECT_EQ(parse_task("[experiment]\ntask = \"extraction\"\n", "x.toml")->experiment().task, "extraction");
+  EXPECT_EQ(parse_task("[experiment]\ntask = \"audit\"\n", "x.toml")->headline(), "Privacy audit: ε lower bounds");
   EXPECT_EQ(parse_task("", "x.toml")->headline(), "Membership-inference AUC");
   EXPECT_EQ(parse_task("", "x.toml")->source(), "x.toml");
 }
 
 TEST(Tasks, AnUnknownTaskListsTheValidOnes) {
-  EXPECT_EQ(error_of("[experiment]\ntask = \"audit\"\n"),
-            "x.toml: experiment.task = \"audit\" is not allowed; expected one of: membership, extraction");
+  EXPECT_EQ(error_of("[experiment]\ntask = \"stealing\"\n"),
+            "x.toml: experiment.task = \"stealing\" is not allowed; expected one of: membership, extraction, audit");
   EXPECT_THAT(error_of("[experiment]\ntask = 3\n"), HasSubstr("experiment.task = 3 has wrong type (integer)"));
 }
 
