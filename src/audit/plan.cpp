@@ -21,10 +21,6 @@ std::string_view kind_name(JobKind kind) {
   return "";
 }
 
-std::string with_privacy(std::string name, const std::string& privacy) {
-  return privacy.empty() ? name : name + "-" + privacy;
-}
-
 // Everything a job's output depends on besides its dependencies' hashes (runner/plan.h adds those).
 std::string job_inputs(const Config& c, const JobSpec& spec) {
   auto text = fmt::format("{}|{}|{}|{}|{}|n{}|{}", kind_name(spec.kind), c.experiment.task, mode_name(spec.mode),
@@ -32,6 +28,7 @@ std::string job_inputs(const Config& c, const JobSpec& spec) {
   text += section_toml(c, "data");
   text += fmt::format("|z{}|w{}|threads{}|precision {}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank,
                       c.experiment.precision);
+  text += diffusion_hash_text(c.model, c.model.names.front());
   text += fmt::format("|canary {}|trained on {}", c.audit.canary, c.audit.train_on_canaries);
   switch (spec.kind) {
     case JobKind::kTrain:
@@ -42,7 +39,7 @@ std::string job_inputs(const Config& c, const JobSpec& spec) {
       if (spec.mode == Mode::kOneRun) text += fmt::format("|m{}", c.audit.canaries);
       break;
     case JobKind::kSignals:
-      text += section_toml(c, "attack") + "|" + spec.setting;
+      text += membership::without_later_attack_defaults(section_toml(c, "attack")) + "|" + spec.setting;
       if (spec.mode == Mode::kOneRun) text += fmt::format("|m{}", c.audit.canaries);
       break;
     case JobKind::kAudit:  // δ from [privacy]; of [audit], what the mode reads
@@ -116,7 +113,7 @@ Plan make_plan(const Config& config) {
   };
   for (const auto seed : config.experiment.seeds) {
     for (const auto& level : privacy::privacy_levels(config.privacy)) {
-      const auto suffix = [&](const std::string& name) { return with_privacy(name, level.label); };
+      const auto suffix = [&](const std::string& name) { return membership::with_privacy(name, level.label); };
       if (a.runs > 0) {
         const auto dp = dp_for(level, n);  // the guarantee for neighbours of the n records (Poisson sampling at q)
         std::vector<std::vector<int>> in(config.attack.settings.size()), out(in.size());

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attacks/diffusion.h"
 #include "attacks/lpips.h"
 #include "attacks/perceptual.h"
 #include "attacks/membership.h"
@@ -23,6 +24,7 @@
 #include "membership/attack_record.h"
 #include "membership/perceptual_job.h"
 #include "membership/shadow.h"
+#include "models/ddpm.h"
 #include "models/zoo.h"
 
 namespace ganleaks::membership {
@@ -138,6 +140,7 @@ class AttackRun {
     if (s == "dis") return discriminator(model);
     if (s == "wb") return white_box(model);
     if (s == "pbb") return partial_black_box(model);
+    if (s == "loss" || s == "secmi" || s == "pia") return diffusion(model);
     throw std::invalid_argument(fmt::format("attack {}: unknown setting '{}' ({})", job_.name, s, role));
   }
 
@@ -277,6 +280,40 @@ class AttackRun {
       for (auto& v : logits) v = -v;  // loss = -realness: a confident "real" is a small loss
       return BlockResult{0, std::move(logits), {}};
     });
+  }
+
+  // ---- Diffusion models' settings, query-sharded ----------------------------------------------------------
+
+  Losses diffusion(Release& model) const {
+    auto& ddpm = dynamic_cast<models::DdpmImpl&>(model.generator());
+    return block_pass(job_.setting, [&](std::int64_t first, std::int64_t count) {
+      const auto queries = queries_tensor_.narrow(0, first, count);
+      std::vector<double> loss;
+      if (job_.setting == "loss") {
+        loss = attacks::denoising_loss(ddpm, queries, cfg_.loss_timesteps, loss_noise(first, count));
+      } else if (job_.setting == "secmi") {
+        loss = attacks::secmi_error(ddpm, queries, cfg_.secmi_t, cfg_.secmi_interval);
+      } else {
+        loss = attacks::pia_error(ddpm, queries, cfg_.pia_t, cfg_.pia_p);
+      }
+      return BlockResult{0, std::move(loss), {}};
+    });
+  }
+
+  // The `loss` setting's noise, (count, timesteps × draws, C, H, W): each query's from its own stream, seeded by its
+  // dataset index, so that a query meets the same noise under every model (victim, reference, shadows), in any block.
+  at::Tensor loss_noise(std::int64_t first, std::int64_t count) const {
+    const auto per_query = static_cast<std::int64_t>(cfg_.loss_timesteps.size()) * cfg_.loss_draws;
+    auto shape = queries_tensor_.sizes().vec();
+    shape[0] = per_query;
+    // host: drawn by per-query CPU streams, moved by the attack.
+    std::vector<at::Tensor> rows;
+    for (std::int64_t i = 0; i < count; ++i) {
+      const auto sample = static_cast<std::uint64_t>(queries_.sample_index[first + i]);
+      auto stream = at::make_generator<at::CPUGeneratorImpl>(derive_seed(job_.seed, "loss-noise", sample));
+      rows.push_back(torch::randn(shape, stream));
+    }
+    return torch::stack(rows);
   }
 
   // A seeded start latent per (query, restart), from the query's dataset index: independent of blocks and ranks.

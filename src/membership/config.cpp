@@ -31,6 +31,8 @@ void check(const Config& c) {
   if (!c.privacy.target_epsilons.empty() && !c.privacy.noise_multipliers.empty()) {
     fail("privacy.target_epsilons and privacy.noise_multipliers are both given; give the privacy levels one way (ε, or σ)");
   }
+  if (const auto problem = c.model.problem(); !problem.empty()) fail(problem);
+  check_diffusion_settings(c.model, c.attack, fail);
   for (const auto& name : c.model.names) {
     const auto& model = models::model_info(name);
     const bool records = !c.data.images();
@@ -71,6 +73,47 @@ void check(const Config& c) {
 }
 
 }  // namespace
+
+bool applies(std::string_view setting, std::string_view model) {
+  const bool diffusion = models::is_diffusion(model);
+  if (setting == "loss" || setting == "secmi" || setting == "pia") return diffusion;
+  if (setting == "pbb" || setting == "wb" || setting == "dis") return !diffusion;
+  return true;
+}
+
+void check_diffusion_settings(const ModelConfig& model, const AttackConfig& attack,
+                              const std::function<void(const std::string&)>& fail) {
+  for (const auto& setting : attack.settings) {
+    if (std::ranges::none_of(model.names, [&](const std::string& name) { return applies(setting, name); })) {
+      const bool diffusion = setting == "loss" || setting == "secmi" || setting == "pia";
+      fail(fmt::format("attack.settings lists {}, which applies to no model of model.name: {}", quote(setting),
+                       diffusion ? "it reads a diffusion model's noise prediction (model.name = \"ddpm\")"
+                                 : "ddpm has no discriminator, likelihood bound or latent space to search; attack it "
+                                   "with loss, secmi, pia or the sample-based fbb, mc, domias"));
+    }
+  }
+  if (std::ranges::none_of(model.names, [](const std::string& name) { return models::is_diffusion(name); })) return;
+  const auto T = model.diffusion_steps;
+  const auto uses = [&](std::string_view s) { return std::ranges::find(attack.settings, s) != attack.settings.end(); };
+  if (uses("loss")) {
+    for (const int t : attack.loss_timesteps) {
+      if (t >= T) fail(fmt::format("attack.loss_timesteps holds {}, not below model.diffusion_steps = {}", t, T));
+    }
+  }
+  if (uses("secmi")) {
+    if (attack.secmi_t % attack.secmi_interval != 0) {
+      fail(fmt::format("attack.secmi_t = {} must be a multiple of attack.secmi_interval = {} (the inversion reaches "
+                       "t_SEC in steps of k)", attack.secmi_t, attack.secmi_interval));
+    }
+    if (attack.secmi_t + attack.secmi_interval >= T) {
+      fail(fmt::format("attack.secmi_t + attack.secmi_interval = {} must be below model.diffusion_steps = {} (SecMI "
+                       "steps from t_SEC to t_SEC + k and back)", attack.secmi_t + attack.secmi_interval, T));
+    }
+  }
+  if (uses("pia") && attack.pia_t >= T) {
+    fail(fmt::format("attack.pia_t = {} must be below model.diffusion_steps = {}", attack.pia_t, T));
+  }
+}
 
 bool AttackConfig::any_calibrated() const { return std::ranges::find(calibrated, true) != calibrated.end(); }
 

@@ -3,6 +3,7 @@
 // training-set size, attacked in the settings of [attack], optionally under DP-SGD ([privacy]).
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,8 @@ struct SweepConfig {
 
 struct AttackConfig {
   static constexpr std::string_view kSection = "attack";
-  static constexpr std::array<std::string_view, 6> kSettings{"fbb", "pbb", "wb", "dis", "mc", "domias"};
+  static constexpr std::array<std::string_view, 9> kSettings{"fbb", "pbb", "wb", "dis", "mc", "domias",
+                                                             "loss", "secmi", "pia"};
   static constexpr std::array<std::string_view, 3> kLatentInits{"nn", "zero", "random"};
   static constexpr std::array<std::string_view, 2> kLineSearches{"golden", "brent"};
   static constexpr std::array<std::string_view, 2> kPerceptualDistances{"lpips", "classifier"};
@@ -63,6 +65,12 @@ struct AttackConfig {
   std::int64_t rmia_population = 500;
   double rmia_a = 0.3;
   double rmia_gamma = 1.0;
+  std::vector<int> loss_timesteps{100};
+  int loss_draws = 4;
+  int secmi_t = 100;
+  int secmi_interval = 10;
+  int pia_t = 200;
+  double pia_p = 4;
 
   bool any_calibrated() const;
   // pbb or wb runs with the classifier's perceptual distance (and so needs the classifier trained first).
@@ -73,7 +81,9 @@ struct AttackConfig {
               "attacks to run (docs/attacks.md): `fbb` full black-box (nearest of k generated samples), `pbb` partial "
               "black-box (Powell search of z), `wb` white-box (L-BFGS search of z), `dis` discriminator score (LOGAN), "
               "`mc` Monte-Carlo ε-ball count (Hilprecht et al.), `domias` density ratio of generated vs reference data "
-              "(van Breugel et al.)");
+              "(van Breugel et al.); for diffusion models (`ddpm`): `loss` denoising error, `secmi` SecMI's t-error "
+              "(Duan et al.), `pia` proximal initialisation (Kong et al.). With several models each gets the settings "
+              "that apply to it: `pbb`, `wb` and `dis` skip `ddpm`, the diffusion settings skip the others");
     v.booleans("calibrated", calibrated,
                "which variants to report: `false` = raw scores, `true` = calibrated with the reference model G_r "
                "(GAN-Leaks Sec. 5.6); for `domias`, with the reference data");
@@ -135,6 +145,17 @@ struct AttackConfig {
            "RMIA offline: Pr(x) ≈ ½((1 + a)·Pr_OUT(x) + (1 − a)) from the OUT shadows (ml_privacy_meter's default 0.3)");
     v.real("rmia_gamma", rmia_gamma, kPositive,
            "RMIA: a query beats a population record when its likelihood ratio over the record's exceeds γ");
+    v.integers("loss_timesteps", loss_timesteps, {0, 99'999},
+               "`loss`: the timesteps t at which the denoising error ‖ε − ε_θ(x_t, t)‖² is averaged (each below "
+               "`model.diffusion_steps`)");
+    v.integer("loss_draws", loss_draws, {1, 10'000}, "`loss`: seeded noise draws ε per query and timestep");
+    v.integer("secmi_t", secmi_t, {1, 99'999},
+              "`secmi`: t_SEC, where the reconstruction error is taken (a multiple of `secmi_interval`; SecMI: 100)");
+    v.integer("secmi_interval", secmi_interval, {1, 10'000},
+              "`secmi`: k, the DDIM stride of the inversion to t_SEC and of the step away and back (SecMI: 10)");
+    v.integer("pia_t", pia_t, {1, 99'999}, "`pia`: the timestep of the error (PIA: 200)");
+    v.real("pia_p", pia_p, FloatRange{1.0, 100.0, false, false},
+           "`pia`: the error is the mean over the image of the absolute difference ε₀ − ε_θ(x_t, t) to the power p (PIA: p = 4)");
   }
   bool operator==(const AttackConfig&) const = default;
 };
@@ -179,6 +200,15 @@ struct Arm {
   Config config;
 };
 std::vector<Arm> arms(const Config& config);
+
+// Whether an attack setting applies to a model: `loss`, `secmi` and `pia` to diffusion models only; `pbb`, `wb` and
+// `dis` to every other model; the sample-based `fbb`, `mc` and `domias` to all. A sweep over several models attacks
+// each with the settings that apply to it.
+bool applies(std::string_view setting, std::string_view model);
+// The [attack] rules for diffusion models (shared with the audit): every setting applies to some model, and the
+// timesteps the diffusion settings read lie within model.diffusion_steps. `fail` throws.
+void check_diffusion_settings(const ModelConfig& model, const AttackConfig& attack,
+                              const std::function<void(const std::string&)>& fail);
 
 // The weight of the latent norm penalty in the pbb/wb searches against `model`: attack.lambda_reg, or 0 for a
 // model GAN-Leaks' code searches without it (models::ModelInfo::latent_norm_penalty).

@@ -88,6 +88,13 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
       if (spec.setting == "wb") {
         per_model = (a.wb_init == "nn" ? samples : 0) + queries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;
       }
+      if (spec.setting == "loss" || spec.setting == "secmi" || spec.setting == "pia") {
+        // U-Net evaluations per query; a generated sample takes model.sampling_steps of them.
+        const double evaluations = spec.setting == "loss"    ? static_cast<double>(a.loss_timesteps.size() * a.loss_draws)
+                                   : spec.setting == "secmi" ? a.secmi_t / a.secmi_interval + 2.0
+                                                             : 2.0;
+        per_model = queries * evaluations * u.sample / config.model.sampling_steps;
+      }
       seconds = per_model * (!signals && a.any_calibrated() && spec.setting != "domias" ? 2 : 1);
     }
     out.rank_seconds += seconds;

@@ -11,9 +11,6 @@
 namespace ganleaks::membership {
 namespace {
 
-std::string with_privacy(std::string name, const std::string& privacy) {
-  return privacy.empty() ? name : name + "-" + privacy;
-}
 std::string with_model(std::string name, const std::string& tag) { return tag.empty() ? name : tag + "-" + name; }
 
 std::string_view kind_name(JobKind kind) {
@@ -47,16 +44,9 @@ struct SectionTexts {  // the resolved sections jobs read, written once per plan
   std::string data, train, attack, shadow_attack, privacy;
   explicit SectionTexts(const Config& c)
       : data(section_toml(c, "data")), train(section_toml(c, "train")),
-        attack(without_shadow_keys(without_later_defaults(section_toml(c, "attack")))),
+        attack(without_shadow_keys(without_later_attack_defaults(section_toml(c, "attack")))),
         shadow_attack(section_toml(c, "attack")), privacy(section_toml(c, "privacy")) {}
 
-  // Keys added to [attack] after results existed, at their defaults, leave the hashes as they were.
-  static std::string without_later_defaults(std::string text) {
-    for (const std::string_view line : {"perceptual = \"lpips\"\n"}) {
-      if (const auto at = text.find(line); at != std::string::npos) text.erase(at, line.size());
-    }
-    return text;
-  }
   static std::string without_shadow_keys(std::string text) {
     for (const std::string_view key : {"shadow_models", "shadow_mode", "shadow_spread", "rmia_population", "rmia_a",
                                        "rmia_gamma"}) {
@@ -74,6 +64,7 @@ std::string job_inputs(const Config& c, const SectionTexts& sections, const JobS
                           spec.setting, spec.train_size, spec.seed, spec.level.label, spec.model);
   text += sections.data;
   text += fmt::format("|z{}|w{}|threads{}", c.model.z_dim, c.model.width, c.experiment.threads_per_rank);
+  text += diffusion_hash_text(c.model, spec.model);
   // Only bf16 changes what is computed (fp32 is every earlier version's arithmetic): fp32 jobs keep their hashes.
   if (c.experiment.precision != "fp32") text += "|precision " + c.experiment.precision;
   // `vaegan` named Larsen's model until issue #17 (now `vaegan-larsen`): its older results are another model's.
@@ -147,6 +138,7 @@ void add_arm(const Config& config, Add& add) {
                                                   .train_size = n, .seed = seed, .level = level, .dp = dp, .shadow = k}));
           }
           for (const auto& setting : config.attack.settings) {
+            if (!applies(setting, model)) continue;
             runner::Job attack{.name = with_model(with_privacy(fmt::format("{}-n{}-s{}", setting, n, seed), level.label), tag),
                                .depends_on = {victim}};
             if (reference >= 0) attack.depends_on.push_back(reference);
@@ -179,6 +171,22 @@ void add_arm(const Config& config, Add& add) {
 }  // namespace
 
 std::string with_variant(const std::string& name, const std::string& label) { return with_model(name, label); }
+std::string with_privacy(std::string name, const std::string& privacy) {
+  return privacy.empty() ? name : name + "-" + privacy;
+}
+
+std::string without_later_attack_defaults(std::string attack_toml) {
+  // Every key of [attack] added after results existed: perceptual (issue #16), the diffusion settings' (#21).
+  static const std::string defaults = section_toml(Config{}, "attack");
+  for (const std::string_view key : {"perceptual", "loss_timesteps", "loss_draws", "secmi_t", "secmi_interval",
+                                     "pia_t", "pia_p"}) {
+    const auto at_default = defaults.find("\n" + std::string(key) + " = ");
+    if (at_default == std::string::npos) throw std::logic_error("without_later_attack_defaults: no key " + std::string(key));
+    const auto line = defaults.substr(at_default + 1, defaults.find('\n', at_default + 1) - at_default);
+    if (const auto at = attack_toml.find("\n" + line); at != std::string::npos) attack_toml.erase(at + 1, line.size());
+  }
+  return attack_toml;
+}
 
 std::string model_tag(const Config& config, const std::string& model) {
   return config.model.names.size() > 1 ? model : "";

@@ -54,6 +54,11 @@ std::string model_tag(const Config& config, const std::string& model);
 // label of the first. Training seeds derive from the name without it, so that variants training different models
 // (another z_dim, longer) start them from the same seed.
 std::string with_variant(const std::string& name, const std::string& label);
+// A privacy level's jobs carry its label last ("victim-n64-s0-eps10"); the non-private level's, none.
+std::string with_privacy(std::string name, const std::string& privacy);
+// [attack] as job hashes read it (membership's and the audit's): the keys added after results existed are left out
+// while they hold their defaults, so that those results keep their hashes.
+std::string without_later_attack_defaults(std::string attack_toml);
 std::string victim_run_name(std::int64_t train_size, std::uint64_t seed, const std::string& privacy = "",
                             const std::string& model_tag = "");
 std::string reference_run_name(std::uint64_t seed, const std::string& model_tag = "");

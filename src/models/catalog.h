@@ -17,6 +17,7 @@ enum class Objective {
   kVaeganGanLeaks, // L1 pixel reconstruction + latent and image discriminators (GAN-Leaks' code)
   kVaeganLarsen,   // KL + feature-wise reconstruction + GAN loss, shared decoder/generator
   kMedgan,         // autoencoder pretraining, then a GAN on decoded codes
+  kDenoising,      // DDPM: ‖ε − ε_θ(√ᾱ_t x + √(1 − ᾱ_t) ε, t)‖², t uniform (Ho et al. 2020)
 };
 
 enum class Modality { kImages, kRecords };
@@ -25,7 +26,7 @@ struct ModelInfo {
   std::string_view name;
   Objective objective;
   Modality modality;
-  bool discriminator;  // false: the `dis` attack reads the model's own likelihood bound (VAE: the ELBO)
+  bool discriminator;  // false: the `dis` attack reads the VAE's likelihood bound, the ELBO (ddpm: no `dis`)
   bool dp_sgd;         // the discriminator consists of per-sample layers only (DP-SGD possible)
   std::string_view summary;
   // The pbb/wb searches add attack.lambda_reg · (‖z‖² − dim z)² to their objective. GAN-Leaks' code does for
@@ -34,7 +35,7 @@ struct ModelInfo {
   bool latent_norm_penalty = true;
 };
 
-inline constexpr std::array<ModelInfo, 8> kModels{{
+inline constexpr std::array<ModelInfo, 9> kModels{{
     {"dcgan", Objective::kNonSaturating, Modality::kImages, true, true, "DCGAN (Radford et al. 2016)"},
     {"wgan-gp", Objective::kWassersteinGp, Modality::kImages, true, false,
      "DCGAN networks, WGAN-GP objective (Gulrajani et al. 2017)"},
@@ -47,7 +48,13 @@ inline constexpr std::array<ModelInfo, 8> kModels{{
     {"vaegan-larsen", Objective::kVaeganLarsen, Modality::kImages, true, false,
      "VAEGAN (Larsen et al. 2016): reconstruction in the discriminator's feature space"},
     {"medgan", Objective::kMedgan, Modality::kRecords, true, false, "MEDGAN, binary records (Choi et al. 2017)"},
+    {"ddpm", Objective::kDenoising, Modality::kImages, false, false,
+     "DDPM (Ho et al. 2020): a U-Net's noise prediction, EMA weights released, DDIM sampling", false},
 }};
+
+// GroupNorm groups of the ddpm U-Net: model.width must be a multiple.
+inline constexpr int kUnetGroups = 8;
+
 
 inline constexpr auto kModelNames = [] {
   std::array<std::string_view, kModels.size()> names{};
@@ -60,5 +67,9 @@ inline const ModelInfo& model_info(std::string_view name) {
   const auto it = std::ranges::find(kModels, name, &ModelInfo::name);
   return it != kModels.end() ? *it : throw std::out_of_range("models: unknown model name");
 }
+
+// Diffusion models are attacked through their noise prediction (attack settings loss, secmi, pia) and their DDIM
+// samples; they have neither a discriminator nor a likelihood bound for `dis`, nor latents worth searching.
+inline bool is_diffusion(std::string_view name) { return model_info(name).objective == Objective::kDenoising; }
 
 }  // namespace ganleaks::models

@@ -57,7 +57,7 @@ UnetImpl::UnetImpl(const UnetOptions& options) : options_(options), embedding_di
   const int w = options.width, g = options.groups, levels = static_cast<int>(options.multipliers.size());
   time1_ = register_module("time1", torch::nn::Linear(w, embedding_dim_));
   time2_ = register_module("time2", torch::nn::Linear(embedding_dim_, embedding_dim_));
-  in_ = register_module("in", conv3(options.channels, w));
+  in_ = register_module("stem", conv3(options.channels, w));
   down_ = register_module("down", torch::nn::ModuleList());
   up_ = register_module("up", torch::nn::ModuleList());
   std::vector<int> skips{w};  // the channels of every activation kept for the way up
@@ -86,7 +86,7 @@ UnetImpl::UnetImpl(const UnetOptions& options) : options_(options), embedding_di
     if (level > 0) up_->push_back(conv3(ch, ch)), up_resamples_.push_back(true);  // after a nearest ×2 upsampling
   }
   out_norm_ = register_module("out_norm", torch::nn::GroupNorm(g, ch));
-  out_ = register_module("out", conv3(ch, options.channels));
+  out_ = register_module("head", conv3(ch, options.channels));
 }
 
 at::Tensor UnetImpl::forward(const at::Tensor& x, const at::Tensor& t) {

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "models/archive.h"
 #include "models/dcgan.h"
+#include "models/ddpm.h"
 #include "models/pggan.h"
 #include "models/sngan.h"
 
@@ -19,6 +20,7 @@ std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> Networks
   if (latent_discriminator) out.emplace_back("latent_discriminator", latent_discriminator.ptr());
   // medgan: the autoencoder's encoder half (its decoder is saved with the generator, which shares it)
   if (autoencoder) out.emplace_back("autoencoder", autoencoder.ptr());
+  if (denoiser) out.emplace_back("denoiser", denoiser.ptr());
   return out;
 }
 
@@ -87,6 +89,18 @@ Networks make_networks(const ModelConfig& config, std::span<const std::int64_t> 
       n.discriminator = MedganDiscriminator(o).ptr();
       break;
     }
+    case Objective::kDenoising: {
+      const DdpmOptions o{.unet = {.channels = image_channels(), .width = config.width, .blocks = config.unet_blocks,
+                                   .attention = config.attention, .groups = kUnetGroups},
+                          .schedule = beta_schedule_named(config.beta_schedule),
+                          .steps = config.diffusion_steps,
+                          .sampling_steps = config.sampling_steps};
+      n.denoiser = Unet(o.unet);
+      auto ddpm = Ddpm(o);
+      ddpm->update_average(*n.denoiser, 0.0);  // the average starts at the initial weights
+      n.generator = ddpm.ptr();
+      break;
+    }
   }
   return n;
 }
@@ -130,6 +144,7 @@ void load_weights(const Networks& networks, const std::filesystem::path& run_dir
 
 at::Tensor realness(const Networks& networks, const at::Tensor& samples) {
   if (networks.discriminator) return networks.discriminator->forward(samples);
+  TORCH_CHECK(networks.encoder, "realness: ", networks.info->name, " has neither a discriminator nor a likelihood bound");
   const auto posterior = networks.encoder.ptr()->forward(samples);
   return -vae_sample_loss(samples, networks.generator->forward(posterior.mean), posterior);
 }

@@ -16,17 +16,21 @@
 #include "models/catalog.h"
 #include "models/medgan.h"
 #include "models/networks.h"
+#include "models/unet.h"
 #include "models/vae.h"
 
 namespace ganleaks::models {
 
 struct Networks {
   const ModelInfo* info = nullptr;
-  std::shared_ptr<GeneratorBase> generator;          // the decoder for the VAEs, decoder ∘ codes for medgan
+  // The decoder for the VAEs, decoder ∘ codes for medgan, the DDIM sampler of the averaged weights for ddpm
+  // (models/ddpm.h).
+  std::shared_ptr<GeneratorBase> generator;
   std::shared_ptr<DiscriminatorBase> discriminator;  // null for vae
   ConvEncoder encoder{nullptr};                      // vae, vaegan, vaegan-larsen
   LatentDiscriminator latent_discriminator{nullptr}; // vaegan
   MedganAutoencoder autoencoder{nullptr};            // medgan (shares its decoder with the generator)
+  Unet denoiser{nullptr};                            // ddpm: the U-Net trained (the generator averages it)
 
   // Every module by its file name in a run folder ("generator" → generator.pt), for checkpoints and releases.
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> modules() const;
@@ -51,7 +55,7 @@ void load_weights(const Networks& networks, const std::filesystem::path& run_dir
 
 // The `dis` setting's score of samples (B, ...) → (B), higher = more likely a training record: the
 // discriminator's logit, or for the VAE (no discriminator) its ELBO at the posterior mean, −(½‖x − Dec(μ)‖² +
-// KL) (Hilprecht et al. 2019's reconstruction signal).
+// KL) (Hilprecht et al. 2019's reconstruction signal). Diffusion models have neither (the config refuses `dis`).
 at::Tensor realness(const Networks& networks, const at::Tensor& samples);
 
 }  // namespace ganleaks::models

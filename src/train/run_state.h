@@ -101,7 +101,7 @@ struct Group {
 };
 
 // One run's networks and optimisers. Optimisers by objective: every GAN-like model has "opt_g" (generator)
-// and "opt_d" (discriminator); the VAE one "opt_g" over encoder and decoder; the VAEGANs add "opt_e" (encoder),
+// and "opt_d" (discriminator); the VAE one "opt_g" over encoder and decoder, ddpm one "opt_g" over its U-Net; the VAEGANs add "opt_e" (encoder),
 // GAN-Leaks' VAEGAN "opt_dl" (latent discriminator); MEDGAN adds "opt_ae" (autoencoder pretraining).
 struct TrainState {
   models::Networks nets;
@@ -117,7 +117,8 @@ struct TrainState {
       return std::make_unique<torch::optim::Adam>(std::move(params),
                                                   torch::optim::AdamOptions(lr).betas({t.beta1, t.beta2}));
     };
-    auto generator_params = nets.generator->parameters();
+    // ddpm: the trained U-Net; the generator holds its average, which no optimiser touches.
+    auto generator_params = nets.denoiser ? nets.denoiser->parameters() : nets.generator->parameters();
     if (nets.info->objective == models::Objective::kVae) {
       for (auto& p : nets.encoder->parameters()) generator_params.push_back(p);
     }

@@ -12,6 +12,7 @@
 #include "dist/device.h"
 #include "core/log.h"
 #include "models/batch_norm.h"
+#include "models/ddpm.h"
 #include "train/losses.h"
 #include "train/run_state.h"
 
@@ -68,6 +69,7 @@ class Loop {
       case models::Objective::kVae: return vae();
       case models::Objective::kVaeganGanLeaks: return vaegan_ganleaks();
       case models::Objective::kVaeganLarsen: return vaegan_larsen();
+      case models::Objective::kDenoising: return denoising();
       case models::Objective::kMedgan:
         if (it < pretraining()) return autoencoder();
         [[fallthrough]];
@@ -294,6 +296,26 @@ class Loop {
     step("opt_e", *s_.nets.encoder);
     step("opt_g", s_.g());
     return {.loss_d = dist::host_double(loss_d), .loss_g = dist::host_double(loss_encoder + loss_decoder)};
+  }
+
+  // ---- DDPM (Ho et al. 2020, Alg. 1) ---------------------------------------------------------------------
+
+  // ‖ε − ε_θ(√ᾱ_t x + √(1 − ᾱ_t) ε, t)‖² per row (mean over its values), t uniform on 0 .. T − 1 and ε drawn for
+  // the global batch like the latents; then the average of the weights (the release) follows the step.
+  IterationLosses denoising() {
+    auto& ddpm = dynamic_cast<models::DdpmImpl&>(s_.g());
+    const auto [real, batch] = real_batch();
+    const auto rows = static_cast<std::int64_t>(batch);
+    const auto t = group_.shard(torch::randint(ddpm.options().steps, {rows}, s_.noise, torch::kLong)).to(device());
+    const auto eps = latents(rows).view(real.sizes());
+    const auto alpha_bar = ddpm.alpha_bars(t.device()).index_select(0, t).view({-1, 1, 1, 1});
+    const auto noised = alpha_bar.sqrt() * real + (1 - alpha_bar).sqrt() * eps;
+    s_.optimizer("opt_g").zero_grad();
+    const auto loss = (s_.nets.denoiser->forward(noised, t) - eps).square().flatten(1).mean(1).sum() / batch;
+    loss.backward();
+    step("opt_g", *s_.nets.denoiser);
+    ddpm.update_average(*s_.nets.denoiser, spec_.model.ema_decay);
+    return {.loss_g = dist::host_double(loss)};
   }
 
   // ---- MEDGAN's pretraining: the autoencoder learns to reconstruct the binary records (BCE) ------------

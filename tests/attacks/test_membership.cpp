@@ -172,6 +172,7 @@ TEST(Scores, FbbCalibratesDistancesNotSquaredDistances) {
 // whatever batch statistics it uses in training: scores of one query alone equal those inside a batch.
 TEST(Dis, RealnessPerQueryIndependentOfBatchForEveryModel) {
   for (const auto& info : models::kModels) {
+    if (models::is_diffusion(info.name)) continue;  // no `dis` (tests/attacks/test_diffusion.cpp has their settings)
     torch::manual_seed(1);
     const ModelConfig config{.names = {std::string(info.name)}, .z_dim = 8, .width = 4};
     const bool images = info.modality == models::Modality::kImages;

@@ -128,6 +128,11 @@ inline std::map<std::string, std::string> job_hashes(std::vector<runner::Job> jo
   return out;
 }
 
+// The keys of [model] that only ddpm reads (models::diffusion_hash_text): a plan of other models leaves them unused.
+inline const std::vector<std::string> kDiffusionKeys{"model.diffusion_steps", "model.beta_schedule",
+                                                     "model.sampling_steps",  "model.ema_decay",
+                                                     "model.unet_blocks",     "model.attention"};
+
 struct KeyUsage {
   std::vector<std::string> unused;        // affect results, but change no job's hash
   std::vector<std::string> misdeclared;   // declared not to affect results, but change the plan

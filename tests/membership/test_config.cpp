@@ -279,7 +279,7 @@ TEST(Config, OutOfRange) {
 
 TEST(Config, NotOneOfTheAllowedValues) {
   EXPECT_EQ(error_of("[model]\nname = \"stylegan\"\n"),
-            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan, wgan-gp, pggan, sngan, vae, vaegan, vaegan-larsen, medgan");
+            "configs/demo.toml: model.name = \"stylegan\" is not allowed; expected one of: dcgan, wgan-gp, pggan, sngan, vae, vaegan, vaegan-larsen, medgan, ddpm");
   EXPECT_THAT(error_of("[data]\npool = \"val\"\n"),
               HasSubstr("data.pool = \"val\" is not allowed; expected one of: train, test, all"));
   EXPECT_THAT(error_of("[data]\nimage_size = 64\n"),
@@ -439,6 +439,35 @@ TEST(Config, ModelNameIsOneModelOrAList) {
   EXPECT_EQ(parse_config(to_toml(many), "many"), many);
   EXPECT_EQ(many.model.only("vae").names, std::vector<std::string>{"vae"});
   EXPECT_EQ(many.model.only("vae").name(), "vae");
+}
+
+// Diffusion models: the settings that read them, and the timesteps those settings need within T, each refused with
+// the keys named.
+TEST(Config, DiffusionSettingsAndTheirTimesteps) {
+  const auto error_of = [](const std::string& text) {
+    try {
+      parse_config(text, "diffusion.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string ddpm = "[model]\nname = \"ddpm\"\nwidth = 16\n";
+  EXPECT_EQ(error_of(ddpm + "[attack]\nsettings = [\"loss\", \"secmi\", \"pia\", \"fbb\", \"mc\"]\n"), "");
+  EXPECT_THAT(error_of("[attack]\nsettings = [\"loss\"]\n"),
+              HasSubstr("attack.settings lists \"loss\", which applies to no model of model.name"));
+  EXPECT_THAT(error_of(ddpm + "[attack]\nsettings = [\"wb\"]\n"), HasSubstr("ddpm has no discriminator"));
+  EXPECT_THAT(error_of("[model]\nname = \"ddpm\"\nwidth = 12\n"),
+              HasSubstr("model.width = 12 must be a multiple of 8"));
+  EXPECT_THAT(error_of(ddpm + "diffusion_steps = 100\n[attack]\nsettings = [\"pia\"]\n"),
+              HasSubstr("attack.pia_t = 200 must be below model.diffusion_steps = 100"));
+  EXPECT_THAT(error_of(ddpm + "[attack]\nsettings = [\"secmi\"]\nsecmi_t = 95\n"),
+              HasSubstr("attack.secmi_t = 95 must be a multiple of attack.secmi_interval = 10"));
+  EXPECT_THAT(error_of(ddpm + "[attack]\nsettings = [\"loss\"]\nloss_timesteps = [10, 1000]\n"),
+              HasSubstr("attack.loss_timesteps holds 1000"));
+  EXPECT_THAT(error_of(ddpm + "sampling_steps = 2000\n"), HasSubstr("model.sampling_steps = 2000 exceeds"));
+  // Several models: each gets what applies to it, so dis and loss together are fine.
+  EXPECT_EQ(error_of("[model]\nname = [\"dcgan\", \"ddpm\"]\nwidth = 16\n[attack]\nsettings = [\"dis\", \"loss\"]\n"), "");
 }
 
 // [[variant]] tables: each arm is the file's config with the variant's keys set; the rest of the file is shared.

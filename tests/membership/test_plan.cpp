@@ -203,10 +203,45 @@ TEST(MembershipPlan, EveryKeyReachesTheJobHashes) {
   const auto usage = test_support::key_usage<Config>(
       base, [](const std::string& text) { return parse_config(text, "key-usage.toml"); },
       [](const Config& c) { return test_support::job_hashes(make_plan(c).jobs); });
-  EXPECT_THAT(usage.unused, ::testing::IsEmpty()) << "keys that change no job's hash";
+  // ddpm's keys reach ddpm's jobs alone (the next test); a DCGAN's results do not depend on them.
+  EXPECT_EQ(usage.unused, test_support::kDiffusionKeys) << "keys that change no job's hash";
   EXPECT_THAT(usage.misdeclared, ::testing::IsEmpty()) << "keys declared not to affect results that do";
   // No other dataset fits the DCGAN alone, no other model has DP-SGD, and σ and ε levels cannot both be given.
   EXPECT_EQ(usage.immovable, (std::vector<std::string>{"data.dataset", "model.name", "privacy.noise_multipliers"}));
+}
+
+TEST(MembershipPlan, EveryDiffusionKeyReachesTheJobHashesOfDdpm) {
+  auto base = sweep_config();
+  base.model.names = {"ddpm"};
+  base.model.width = 16;
+  base.model.sampling_steps = 20;  // so that one more or one fewer is valid
+  base.attack.settings = {"loss", "secmi", "pia", "fbb"};
+  const auto usage = test_support::key_usage<Config>(
+      base, [](const std::string& text) { return parse_config(text, "key-usage.toml"); },
+      [](const Config& c) { return test_support::job_hashes(make_plan(c).jobs); });
+  for (const auto& key : test_support::kDiffusionKeys) EXPECT_THAT(usage.unused, ::testing::Not(::testing::Contains(key)));
+  EXPECT_THAT(usage.misdeclared, ::testing::IsEmpty());
+}
+
+// Several models are each attacked with the settings that apply to them (membership::applies); a setting that
+// applies to none is refused.
+TEST(MembershipPlan, EachModelGetsTheSettingsThatApplyToIt) {
+  auto c = sweep_config();
+  c.sweep.train_sizes = {64};
+  c.model.names = {"dcgan", "ddpm"};
+  c.model.width = 16;
+  c.attack.settings = {"fbb", "dis", "loss", "secmi", "pia"};
+  c.attack.calibrated = {false};
+  c.experiment.seeds = {0};
+  std::vector<std::string> attacks;
+  for (const auto& job : make_plan(c).jobs) {
+    if (job.kind == "attack") attacks.push_back(job.name);
+  }
+  EXPECT_EQ(attacks, (std::vector<std::string>{"dcgan-fbb-n64-s0", "dcgan-dis-n64-s0", "ddpm-fbb-n64-s0",
+                                                "ddpm-loss-n64-s0", "ddpm-secmi-n64-s0", "ddpm-pia-n64-s0"}));
+  EXPECT_TRUE(applies("mc", "ddpm"));
+  EXPECT_FALSE(applies("wb", "ddpm"));
+  EXPECT_FALSE(applies("pia", "vae"));
 }
 
 // [[variant]] tables: every arm attacks under its own label; arms that train the same model share its training
