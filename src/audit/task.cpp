@@ -56,7 +56,7 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
   const auto& model = config_.model.names.front();
   train::ModelCosts costs(config_.model, config_.train, membership::sample_shape(config_.data));
   const auto& u = costs.of(model);
-  const auto& a = config_.attack;
+  double search_pair = -1;  // measured on first use
   runner::CostEstimate out;
   for (const auto& job : jobs) {
     const auto& spec = plan_.specs[job.id];
@@ -65,10 +65,8 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
       seconds = static_cast<double>(config_.train.iterations) * (spec.dp ? membership::kDpStepCost : 1.0) * u.iteration;
     } else if (spec.kind == JobKind::kSignals) {
       const double canaries = spec.mode == Mode::kOneRun ? static_cast<double>(config_.audit.canaries) : 1.0;
-      if (spec.setting == "fbb") seconds = static_cast<double>(a.fbb_samples) * u.sample;
-      if (spec.setting == "dis") seconds = canaries * u.sample;
-      if (spec.setting == "pbb") seconds = canaries * a.pbb_iterations * config_.model.z_dim * a.pbb_line_evaluations * u.sample;
-      if (spec.setting == "wb") seconds = canaries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;
+      if (search_pair < 0) search_pair = membership::search_pair_seconds(membership::sample_shape(config_.data));
+      seconds = membership::scoring_seconds(config_.attack, config_.model, spec.setting, canaries, u, search_pair);
     }
     out.rank_seconds += seconds;
     out.by_kind[job.kind] += seconds;

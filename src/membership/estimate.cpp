@@ -19,7 +19,8 @@ namespace {
 // The perceptual classifier's training at models/classifier.h's defaults: about 40 s on one CPU thread.
 constexpr double kPerceptualClassifierSeconds = 45;
 
-// Nearest-sample search, per (query, generated sample) pair.
+}  // namespace
+
 double search_pair_seconds(const std::vector<std::int64_t>& shape) {
   const auto dim = std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
   // host: `ganleaks plan` times this process's CPU (the GPU speed-up is applied after).
@@ -27,7 +28,26 @@ double search_pair_seconds(const std::vector<std::int64_t>& shape) {
   return train::seconds_of([&] { attacks::nearest_generated(queries, samples); }) / (256.0 * models::kSampleChunk);
 }
 
-}  // namespace
+double scoring_seconds(const AttackConfig& a, const ModelConfig& model, std::string_view setting, double queries,
+                       const train::ModelCost& u, double search_pair) {
+  const double k = static_cast<double>(a.fbb_samples);
+  const double samples = k * u.sample + queries * k * search_pair;  // generate, then search
+  if (setting == "fbb") return samples;
+  if (setting == "mc" || setting == "domias") return samples + queries * k * search_pair;
+  if (setting == "dis") return queries * u.sample;
+  if (setting == "pbb") {
+    // Brent's evaluations per line vary per query; 12 is about what they took on the DCGAN victims of
+    // configs/attacks.toml (README, "Every attack": 3 633-3 803 per query over 3 sweeps of 100 directions).
+    const double per_line = a.pbb_line_search == "brent" ? 12.0 : a.pbb_line_evaluations;
+    return (a.pbb_init == "nn" ? samples : 0) + queries * a.pbb_iterations * model.z_dim * per_line * u.sample;
+  }
+  if (setting == "wb") return (a.wb_init == "nn" ? samples : 0) + queries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;
+  // The diffusion settings: U-Net evaluations per query; a generated sample takes model.sampling_steps of them.
+  const double evaluations = setting == "loss"    ? static_cast<double>(a.loss_timesteps.size() * a.loss_draws)
+                             : setting == "secmi" ? a.secmi_t / a.secmi_interval + 2.0
+                                                  : 2.0;
+  return queries * evaluations * u.sample / model.sampling_steps;
+}
 
 std::vector<std::int64_t> sample_shape(const DataConfig& data) {
   if (data.dataset == "fashion-mnist") return {1, 32, 32};
@@ -72,29 +92,7 @@ runner::CostEstimate Task::estimate(const std::vector<runner::Job>& jobs) const 
       const bool signals = spec.kind == JobKind::kSignals;
       const double queries = 2.0 * static_cast<double>(query_count(config, spec.train_size)) +
                              (signals ? static_cast<double>(a.rmia_population) : 0.0);
-      const double k = static_cast<double>(a.fbb_samples);
-      const double samples = k * u.sample + queries * k * search_pair;  // generate, then search
-      double per_model = 0;
-      if (spec.setting == "fbb") per_model = samples;
-      if (spec.setting == "mc" || spec.setting == "domias") per_model = samples + queries * k * search_pair;
-      if (spec.setting == "dis") per_model = queries * u.sample;
-      if (spec.setting == "pbb") {
-        // Brent's evaluations per line vary per query; 12 is about what they took on the DCGAN victims of
-        // configs/attacks.toml (README, "Every attack": 3 633-3 803 per query over 3 sweeps of 100 directions).
-        const double per_line = a.pbb_line_search == "brent" ? 12.0 : a.pbb_line_evaluations;
-        per_model = (a.pbb_init == "nn" ? samples : 0) +
-                    queries * a.pbb_iterations * config.model.z_dim * per_line * u.sample;
-      }
-      if (spec.setting == "wb") {
-        per_model = (a.wb_init == "nn" ? samples : 0) + queries * a.wb_restarts * a.wb_max_evaluations * 3 * u.sample;
-      }
-      if (spec.setting == "loss" || spec.setting == "secmi" || spec.setting == "pia") {
-        // U-Net evaluations per query; a generated sample takes model.sampling_steps of them.
-        const double evaluations = spec.setting == "loss"    ? static_cast<double>(a.loss_timesteps.size() * a.loss_draws)
-                                   : spec.setting == "secmi" ? a.secmi_t / a.secmi_interval + 2.0
-                                                             : 2.0;
-        per_model = queries * evaluations * u.sample / config.model.sampling_steps;
-      }
+      const double per_model = scoring_seconds(a, config.model, spec.setting, queries, u, search_pair);
       seconds = per_model * (!signals && a.any_calibrated() && spec.setting != "domias" ? 2 : 1);
     }
     out.rank_seconds += seconds;

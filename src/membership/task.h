@@ -9,6 +9,7 @@
 #include "membership/config.h"
 #include "membership/plan.h"
 #include "runner/configured_task.h"
+#include "train/unit_costs.h"
 
 namespace ganleaks::data {
 class Pool;
@@ -54,6 +55,13 @@ class Task final : public runner::ConfiguredTask<Config> {
 // plain one's (bench/: 1.7–2.5×), and one record's shape as the models take it ({1, 32, 32} for images).
 inline constexpr double kDpStepCost = 2.5;
 std::vector<std::int64_t> sample_shape(const DataConfig& data);
+// The nearest-sample search's seconds per (query, generated sample) pair on this process's CPU, timed now.
+double search_pair_seconds(const std::vector<std::int64_t>& shape);
+// Seconds to score `queries` rows with `setting` on one trained model whose units are `u`: its k generated samples
+// where the setting reads them, the search over them, the latent searches, the network evaluations. Membership
+// attacks and signal jobs and the audit's signal jobs all count with it.
+double scoring_seconds(const AttackConfig& attack, const ModelConfig& model, std::string_view setting, double queries,
+                       const train::ModelCost& u, double search_pair);
 
 // The split of one seed under data.member_selection (data/splits.h): victims' training pool, hold-out, reference.
 data::SeedSplits make_seed_splits(const Config& config, const data::Pool& pool, std::uint64_t seed);

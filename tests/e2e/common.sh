@@ -28,3 +28,11 @@ expect_run_error() {
   ! grep -Eq "frame #|terminate called|Signal:|exited on signal|internal error" "$work/err.txt" \
     || { cat "$work/err.txt"; fail "$what: a crash or trace"; }
 }
+
+# expect_resumed CONFIG: a rerun of a finished run on 2 ranks recomputes nothing (every job of the plan already done).
+expect_resumed() {
+  "$root/launch/mpi" -n 2 "$bin" run "$1" > "$work/rerun.log" 2>&1 || { cat "$work/rerun.log"; fail "rerun"; }
+  local total
+  total=$("$bin" plan "$1" | sed -n 's/^\([0-9]*\) jobs for.*/\1/p')
+  grep -q "$total already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip the $total finished jobs"; }
+}

@@ -30,9 +30,7 @@ grep -q "| victim | accountant ε" "$work/two.log" || { cat "$work/two.log"; fai
 for f in report.md report.csv; do [ -s "$work/results/two/$f" ] || fail "missing $f"; done
 
 echo "== resume"
-"$root/launch/mpi" -n 2 "$bin" run "$two" > "$work/rerun.log" 2>&1 || { cat "$work/rerun.log"; fail "rerun"; }
-total=$("$bin" plan "$two" | sed -n 's/^\([0-9]*\) jobs for.*/\1/p')
-grep -q "$total already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip the $total finished jobs"; }
+expect_resumed "$two"
 
 echo "== null audit: canaries never trained on"
 null=$(config_for null 's/^canary = "inverted"/canary = "noise"\ntrain_on_canaries = false/; s/^runs = 4/runs = 12/; s/^threshold_runs = 2/threshold_runs = 4/; s/^canaries = 8/canaries = 40/; s/^guesses_in = 2/guesses_in = 10/; s/^guesses_out = 2/guesses_out = 10/; s/^noise_multipliers = .*//; s/^settings = .*/settings = ["dis"]/')

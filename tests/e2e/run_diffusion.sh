@@ -30,9 +30,7 @@ done
   || fail "1 and 2 ranks differ"
 
 echo "== resume"
-"$root/launch/mpi" -n 2 "$bin" run "$two" > "$work/rerun.log" 2>&1 || { cat "$work/rerun.log"; fail "rerun"; }
-total=$("$bin" plan "$two" | sed -n 's/^\([0-9]*\) jobs for.*/\1/p')
-grep -q "$total already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip the $total finished jobs"; }
+expect_resumed "$two"
 
 echo "== bad input: exit code 2, one line naming the key"
 bad=$(config_for bad 's/^name = \["ddpm", "dcgan"\]/name = "dcgan"/; s/^settings = .*/settings = ["fbb", "secmi"]/')

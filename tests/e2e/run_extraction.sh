@@ -32,9 +32,7 @@ grep -q "classifier: training" "$work/results/steal-two/logs/rank-0.log" "$work/
   && fail "the second experiment trained the classifier again"
 
 echo "== resume"
-"$root/launch/mpi" -n 2 "$bin" run "$two" > "$work/rerun.log" 2>&1 || { cat "$work/rerun.log"; fail "rerun"; }
-total=$("$bin" plan "$two" | sed -n 's/^\([0-9]*\) jobs for.*/\1/p')
-grep -q "$total already done" "$work/rerun.log" || { cat "$work/rerun.log"; fail "rerun did not skip the $total finished jobs"; }
+expect_resumed "$two"
 
 echo "== bad input: exit code 2, one line naming the cause"
 noscript=$(config_for noscript "$work/bad" 's#^\[features\]#[features]\nextractor = "torchscript"\ntorchscript_model = "/nonexistent/inception.pt"#')
